@@ -1,0 +1,50 @@
+# halsosupport: `make run` starts everything with demo data; `make test` runs the whole suite.
+# Both create the virtualenv (.venv) and install on first use; nothing else needs installing.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	&& echo $$p && break; done)
+PYTHON := $(PYTHON)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DOMAIN := schemas halsosupport/localtime.py services/*/domain.py services/intake/personnummer.py \
+	services/triggers/windows.py services/triggers/handlers.py services/triggers/policy.py \
+	services/intake/sms_commands.py services/intake/voice_flow.py
+
+.PHONY: help install run test lint format clean
+
+help:
+	@echo "make run     set up and run the whole system with demo data (Ctrl-C stops it)"
+	@echo "make test    set up and run lint, unit, integration and end-to-end tests"
+	@echo "make lint    ruff and mypy only"
+	@echo "make format  format the code with ruff"
+	@echo "make clean   remove the virtualenv and var/ (data, logs, mail)"
+
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/halsosupport run
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(DOMAIN)
+
+test: lint
+	$(BIN)/pytest
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var

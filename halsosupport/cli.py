@@ -1,0 +1,372 @@
+"""The `halsosupport` command. `halsosupport --help` lists the subcommands.
+
+Settings come from the environment (prefix HALSOSUPPORT_, see the README); options here only
+choose what to start.
+"""
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Hälsosupport: sick and well reporting over Kafka.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _logging(service: str, settings: object) -> None:
+    from halsosupport.logs import configure_logging
+
+    configure_logging(service, settings.log_format, settings.log_level)  # type: ignore[attr-defined]
+
+
+def _serve(app: object, host: str, port: int) -> None:
+    """Uvicorn with our logging (its own access log would print raw paths and queries)."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)  # type: ignore[arg-type]
+
+
+@app.command()
+def run(
+    var_dir: Annotated[Path, typer.Option(help="where data, logs and mail are kept")] = Path("var"),
+    memory_broker: Annotated[bool, typer.Option(help="keep topics in memory only")] = False,
+    demo: Annotated[bool, typer.Option(help="seed the demo directory")] = True,
+) -> None:
+    """Start everything: broker, mail server, the four services, and the demo data."""
+    from halsosupport import supervisor
+
+    ports = supervisor.Ports.from_settings(supervisor.RunSettings())
+    try:
+        system = supervisor.start_system(
+            var_dir=var_dir, ports=ports, durable_broker=not memory_broker, say=typer.echo
+        )
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    if demo:
+        typer.echo("seeding the demo directory ...")
+        try:
+            system.seed_demo()
+        except Exception as error:
+            system.stop()
+            typer.echo(f"error: seeding the demo directory failed: {error}", err=True)
+            raise typer.Exit(1) from error
+    _print_welcome(ports, var_dir)
+    raise typer.Exit(supervisor.wait_until_interrupted(system, typer.echo))
+
+
+def _print_welcome(ports: object, var_dir: Path) -> None:
+    from halsosupport.auth import Role, issue_token
+    from halsosupport.settings import CommonSettings
+
+    token = issue_token(CommonSettings(), subject="nurse-demo", role=Role.NURSE)
+    p = ports
+    typer.echo(
+        f"""
+Hälsosupport is running.
+
+  intake API (nurse)   http://127.0.0.1:{p.intake}/docs
+  stats API            http://127.0.0.1:{p.stats}/v1/stats/today
+  notifier health      http://127.0.0.1:{p.notifier}/healthz
+  triggers health      http://127.0.0.1:{p.triggers}/healthz
+  mailbox              {var_dir / "mail"}/  (every mail as an .eml file; SMTP on 127.0.0.1:{p.mail})
+  logs                 {var_dir / "log"}/
+
+Register a sick call (a nurse's token for the next 12 hours):
+
+  export TOKEN={token}
+  curl -s -H "Authorization: Bearer $TOKEN" 'http://127.0.0.1:{p.intake}/v1/employees?limit=3'
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"employee_id": "<an employee_id from above>", "reason_visibility": "withheld"}}' \\
+       http://127.0.0.1:{p.intake}/v1/reports/sick
+
+Ctrl-C stops everything.
+"""  # noqa: E501
+    )
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Import the small demo directory into the intake database (idempotent)."""
+    from halsosupport.clock import SystemClock
+    from halsosupport.demo import DEMO_EFFECTIVE_FROM, small_directory
+    from services.intake.adapters.sql_repo import SqlUnitOfWork
+    from services.intake.bootstrap import build_engine
+    from services.intake.directory_handlers import import_directory
+    from services.intake.settings import IntakeSettings
+
+    engine = build_engine(IntakeSettings())
+    with SqlUnitOfWork(engine) as uow:
+        result = import_directory(
+            uow=uow,
+            clock=SystemClock(),
+            directory=small_directory(),
+            effective_from=DEMO_EFFECTIVE_FROM,
+            registered_by="demo-seed",
+        )
+        uow.commit()
+    engine.dispose()
+    typer.echo(f"demo directory: {result.events_published} changes published")
+
+
+@app.command("import-directory")
+def import_directory_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV files, a folder of them, or a .json file")
+    ],
+    effective_from: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD when moves and departures take effect; today")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="validate and count, change nothing")] = False,
+) -> None:
+    """Import the organisation from the HR system's export into the intake database.
+
+    The running intake publishes the changes; whoever is missing from the export has left."""
+    from datetime import UTC, date, datetime
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from halsosupport.clock import SystemClock
+    from halsosupport.localtime import local_date
+    from services.intake.adapters.sql_repo import SqlUnitOfWork
+    from services.intake.bootstrap import build_engine
+    from services.intake.directory_handlers import import_directory
+    from services.intake.directory_import import DirectoryRejected, parse_directory
+    from services.intake.settings import IntakeSettings
+
+    files: dict[str, bytes] = {}
+    for path in paths:
+        chosen = (
+            sorted(p for p in path.iterdir() if p.suffix in (".csv", ".json"))
+            if path.is_dir()
+            else [path]
+        )
+        for file in chosen:
+            files[file.name] = file.read_bytes()
+    today = local_date(datetime.now(UTC))
+    try:
+        directory = parse_directory(files, today=today)
+    except DirectoryRejected as error:
+        table = Table("file", "line", "field", "why", title=f"Nothing imported: {error}")
+        for p in error.problems:
+            table.add_row(p.file, "" if p.line is None else str(p.line), p.field or "", p.why)
+        Console(stderr=True).print(table)
+        raise typer.Exit(1) from error
+    engine = build_engine(IntakeSettings())
+    with SqlUnitOfWork(engine) as uow:
+        result = import_directory(
+            uow=uow,
+            clock=SystemClock(),
+            directory=directory,
+            effective_from=date.fromisoformat(effective_from) if effective_from else today,
+            registered_by="import-cli",
+        )
+        if not dry_run:
+            uow.commit()
+    engine.dispose()
+    verb = "would change" if dry_run else "changed"
+    typer.echo(
+        f"{verb}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.__dict__.items())
+    )
+
+
+@app.command()
+def replay(
+    topic: Annotated[str, typer.Option(help="reports, directory or all")] = "all",
+) -> None:
+    """Republish every recorded event from the intake database, in order (for a broker that
+    lost its data, or to rebuild downstream read models). Consumers drop duplicates."""
+    from rich.progress import Progress
+
+    from schemas.topics import DIRECTORY, REPORTS
+    from services.intake.adapters.outbox_relay import replay as replay_outbox
+    from services.intake.bootstrap import build_engine
+    from services.intake.settings import IntakeSettings
+
+    chosen = {"reports": {REPORTS}, "directory": {DIRECTORY}, "all": None}
+    if topic not in chosen:
+        typer.echo("error: --topic is reports, directory or all", err=True)
+        raise typer.Exit(2)
+    settings = IntakeSettings()
+    engine = build_engine(settings)
+    with Progress() as progress:
+        task = progress.add_task("replaying", total=None)
+        done = replay_outbox(
+            engine,
+            settings.kafka_bootstrap_servers,
+            topics=chosen[topic],
+            on_progress=lambda n, total: progress.update(task, completed=n, total=total),
+        )
+    engine.dispose()
+    typer.echo(f"republished {done} events to {settings.kafka_bootstrap_servers}")
+
+
+@app.command()
+def broker(
+    port: Annotated[
+        int, typer.Option(help="port on 127.0.0.1", envvar="HALSOSUPPORT_BROKER_PORT")
+    ] = 9092,
+    data_dir: Annotated[Path, typer.Option(help="durable storage folder")] = Path("var/kafka"),
+    memory: Annotated[
+        bool, typer.Option(help="memory storage: a restart loses every topic")
+    ] = False,
+) -> None:
+    """Start the embedded Kafka-compatible broker (tansu) and create the topics."""
+    from halsosupport import processes
+    from halsosupport.embedded_broker import EmbeddedBroker
+    from halsosupport.logs import configure_logging
+    from halsosupport.settings import CommonSettings
+
+    settings = CommonSettings()
+    configure_logging("broker", settings.log_format, settings.log_level)
+    embedded = EmbeddedBroker(port=port, data_dir=None if memory else data_dir).start()
+    typer.echo(f"broker ready on {embedded.bootstrap_servers}; Ctrl-C stops it")
+    processes.interrupt_on_sigterm()
+    try:
+        while embedded.alive():
+            time.sleep(0.5)
+        typer.echo("the broker stopped unexpectedly", err=True)
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        embedded.stop()
+
+
+@app.command()
+def mail(
+    port: Annotated[
+        int, typer.Option(help="SMTP port on 127.0.0.1", envvar="HALSOSUPPORT_SMTP_PORT")
+    ] = 1025,
+    directory: Annotated[Path, typer.Option(help="where .eml files are kept")] = Path("var/mail"),
+) -> None:
+    """Development SMTP server that keeps every message as an .eml file."""
+    from halsosupport import devmail, processes
+    from halsosupport.logs import configure_logging
+    from halsosupport.settings import CommonSettings
+
+    settings = CommonSettings()
+    configure_logging("mail", settings.log_format, settings.log_level)
+    processes.interrupt_on_sigterm()
+    devmail.serve(directory, port=port)
+
+
+@app.command()
+def intake() -> None:
+    """The intake API and outbox relay (HALSOSUPPORT_INTAKE_PORT, default 8000)."""
+    from services.intake.entrypoints.api import create_app
+    from services.intake.settings import IntakeSettings
+
+    settings = IntakeSettings()
+    _logging("intake", settings)
+    _serve(create_app(settings), settings.intake_host, settings.intake_port)
+
+
+@app.command()
+def notifier() -> None:
+    """The notifier: consumer, sender and API (HALSOSUPPORT_NOTIFIER_PORT, default 8002)."""
+    from services.notifier.entrypoints.api import create_app
+    from services.notifier.settings import NotifierSettings
+
+    settings = NotifierSettings()
+    _logging("notifier", settings)
+    _serve(create_app(settings), settings.notifier_host, settings.notifier_port)
+
+
+@app.command()
+def stats() -> None:
+    """The stats read model and API (HALSOSUPPORT_STATS_PORT, default 8001)."""
+    from services.stats.entrypoints.api import create_app
+    from services.stats.settings import StatsSettings
+
+    settings = StatsSettings()
+    _logging("stats", settings)
+    _serve(create_app(settings), settings.stats_host, settings.stats_port)
+
+
+@app.command()
+def triggers() -> None:
+    """The triggers stream processor (health on HALSOSUPPORT_TRIGGERS_PORT, default 8003)."""
+    from services.triggers.entrypoints import worker
+    from services.triggers.policy import InvalidPolicy, load_policy
+    from services.triggers.settings import TriggersSettings
+
+    settings = TriggersSettings()
+    _logging("triggers", settings)
+    try:
+        policy = load_policy(settings.policy_file)
+    except InvalidPolicy as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    sys.argv = [sys.argv[0], "worker"]  # faust's worker reads its own command line
+    worker.run(settings, policy)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="nurse, manager, hr, rehab, crisis or admin")],
+    subject: Annotated[str | None, typer.Option(help="pseudonymous staff id")] = None,
+    workplace: Annotated[list[str] | None, typer.Option(help="workplaces (managers)")] = None,
+    department: Annotated[list[str] | None, typer.Option(help="departments (hr)")] = None,
+    hours: Annotated[float, typer.Option(help="lifetime")] = 12.0,
+) -> None:
+    """Print a development bearer token for ROLE (refused in production)."""
+    from datetime import timedelta
+
+    from halsosupport.auth import Role, issue_token
+    from halsosupport.settings import CommonSettings, Environment
+
+    settings = CommonSettings()
+    if settings.environment is Environment.PRODUCTION:
+        typer.echo("error: development tokens are not issued in production", err=True)
+        raise typer.Exit(2)
+    try:
+        chosen = Role(role)
+    except ValueError as error:
+        typer.echo(f"error: unknown role {role!r}; use one of {[r.value for r in Role]}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(
+        issue_token(
+            settings,
+            subject=subject or f"{chosen.value}-dev",
+            role=chosen,
+            workplaces=workplace,
+            departments=department,
+            lifetime=timedelta(hours=hours),
+        )
+    )
+
+
+@app.command("export-schemas")
+def export_schemas() -> None:
+    """Write the JSON Schema of every event to schemas/json/."""
+    from schemas.export import write_all
+
+    for path in write_all():
+        typer.echo(str(path))
+
+
+@app.command("new-migration")
+def new_migration(service: str, message: str) -> None:
+    """Autogenerate a migration for SERVICE (intake, notifier, stats) from its models."""
+    from halsosupport.devtools import autogenerate_revision
+
+    root = Path(__file__).resolve().parent.parent / "services" / service / "migrations"
+    if not root.is_dir():
+        typer.echo(f"error: {service!r} has no migrations folder", err=True)
+        raise typer.Exit(2)
+    autogenerate_revision(root, message)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

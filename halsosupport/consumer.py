@@ -1,0 +1,238 @@
+"""The consume loop of the notifier and stats: decode, apply in one database transaction,
+then commit the offsets. Nothing is skipped silently.
+
+- A message that is not a valid event goes to `halsosupport.deadletter.v1` with the error.
+- A batch that fails because the database or network is away is retried with backoff, for as
+  long as it takes; offsets are not committed meanwhile, so nothing is lost.
+- A message whose handling fails on its own, repeatedly, is dead-lettered so the flow goes on.
+"""
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from halsosupport.settings import CommonSettings
+from schemas import decode
+from schemas.codec import AnyEvent
+from schemas.topics import DEADLETTER
+
+log = structlog.get_logger("halsosupport.consumer")
+
+MESSAGE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Consumed:
+    """One decoded event and where it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    event: AnyEvent
+
+
+BatchHandler = Callable[[list[Consumed]], None]
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures that are not the message's fault: the database or the network is away."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | PoolTimeout | OSError | ConnectionError)
+
+
+def backoff_s(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter."""
+    return float(random.uniform(0, min(cap, base * 2**attempt)))
+
+
+def deadletter_value(
+    *, topic: str, partition: int, offset: int, value: bytes | None, group_id: str, error: str
+) -> bytes:
+    """What a dead letter says: where the message was, why it failed, and the message itself."""
+    raw = value.decode("utf-8", "replace") if value is not None else None
+    return json.dumps(
+        {
+            "topic": topic,
+            "partition": partition,
+            "offset": offset,
+            "consumer_group": group_id,
+            "error": error[:2000],
+            "at": datetime.now(UTC).isoformat(),
+            "value": raw,
+        }
+    ).encode()
+
+
+class EventConsumer:
+    """Consumes topics in a group and applies batches through `handle` (run in a thread)."""
+
+    def __init__(
+        self,
+        *,
+        settings: CommonSettings,
+        group_id: str,
+        topics: list[str],
+        handle: BatchHandler,
+        batch_size: int = 500,
+    ) -> None:
+        self.settings = settings
+        self.group_id = group_id
+        self.topics = topics
+        self.handle = handle
+        self.batch_size = batch_size
+        self.applied = 0
+        self.deadlettered = 0
+        self.last_error: str | None = None
+        self._stopping = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "group": self.group_id,
+            "assigned_partitions": len(self._consumer.assignment()) if self._consumer else 0,
+            "applied": self.applied,
+            "deadlettered": self.deadlettered,
+            "last_error": self.last_error,
+        }
+
+    async def run(self) -> None:
+        """Consume until `stop()`; reconnects after broker outages."""
+        rebalance_ms = int(self.settings.kafka_rebalance_timeout_s * 1000)
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=self.settings.kafka_auto_offset_reset,
+            rebalance_timeout_ms=rebalance_ms,
+            session_timeout_ms=max(6000, 2 * rebalance_ms),
+            heartbeat_interval_ms=1000,
+            max_poll_interval_ms=300_000,
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all"
+        )
+        self._consumer = consumer
+        try:
+            await self._start_with_retry(consumer, producer)
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+                records = [r for partition in batches.values() for r in partition]
+                if not records:
+                    continue
+                await self._process(records, producer)
+                await consumer.commit()
+        finally:
+            self._consumer = None
+            await consumer.stop()
+            await producer.stop()
+
+    async def _start_with_retry(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer
+    ) -> None:
+        attempt = 0
+        while True:
+            try:
+                await producer.start()
+                await consumer.start()
+                log.info("consumer_started", group=self.group_id, topics=self.topics)
+                return
+            except Exception as error:  # the broker is not there yet: wait for it
+                self.last_error = f"broker: {error}"
+                log.warning("broker_unavailable", group=self.group_id, error=str(error))
+                await asyncio.sleep(backoff_s(attempt))
+                attempt += 1
+
+    async def _process(self, records: list[ConsumerRecord], producer: AIOKafkaProducer) -> None:
+        decoded: list[tuple[ConsumerRecord, Consumed]] = []
+        for record in records:
+            if record.value is None:
+                # A tombstone on the compacted directory topic tells compaction to drop a
+                # key; no read model here applies erasure yet.
+                log.info("tombstone_skipped", topic=record.topic, offset=record.offset)
+                continue
+            try:
+                event = decode(record.value)
+            except ValidationError as error:
+                await self._deadletter(producer, record, f"invalid event: {error}")
+                continue
+            decoded.append((record, Consumed(record.topic, record.partition, record.offset, event)))
+        if decoded:
+            await self._apply(decoded, producer)
+
+    async def _apply(
+        self, decoded: list[tuple[ConsumerRecord, Consumed]], producer: AIOKafkaProducer
+    ) -> None:
+        batch = [consumed for _, consumed in decoded]
+        attempt = 0
+        while True:
+            try:
+                await asyncio.to_thread(self.handle, batch)
+                self.applied += len(batch)
+                self.last_error = None
+                return
+            except Exception as error:
+                self.last_error = str(error)
+                if is_transient(error) or attempt < 2:
+                    log.warning("batch_failed_retrying", error=str(error), attempt=attempt)
+                    await asyncio.sleep(backoff_s(attempt))
+                    attempt += 1
+                    continue
+                log.warning("batch_failed_applying_one_by_one", error=str(error))
+                break
+        for record, consumed in decoded:
+            await self._apply_one(record, consumed, producer)
+
+    async def _apply_one(
+        self, record: ConsumerRecord, consumed: Consumed, producer: AIOKafkaProducer
+    ) -> None:
+        attempt = 0
+        while True:
+            try:
+                await asyncio.to_thread(self.handle, [consumed])
+                self.applied += 1
+                return
+            except Exception as error:
+                if is_transient(error):
+                    await asyncio.sleep(backoff_s(attempt))
+                    attempt += 1
+                    continue
+                if attempt + 1 >= MESSAGE_ATTEMPTS:
+                    await self._deadletter(producer, record, f"handler failed: {error!r}")
+                    return
+                attempt += 1
+
+    async def _deadletter(
+        self, producer: AIOKafkaProducer, record: ConsumerRecord, error: str
+    ) -> None:
+        value = deadletter_value(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            value=record.value,
+            group_id=self.group_id,
+            error=error,
+        )
+        await producer.send_and_wait(DEADLETTER, key=record.key, value=value)
+        self.deadlettered += 1
+        log.error(
+            "message_deadlettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=error[:300],
+        )

@@ -1,0 +1,62 @@
+"""Settings every service shares. Each service subclasses `CommonSettings` with its own fields.
+
+All settings come from the environment with the `HALSOSUPPORT_` prefix; they are built once in
+the entrypoint and passed down, so nothing else reads `os.environ`.
+"""
+
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_AUTH_SECRET = "development-only-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # console lines on a terminal, JSON otherwise
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class CommonSettings(BaseSettings):
+    """The broker, the database, authentication and logging: the same for every service."""
+
+    model_config = SettingsConfigDict(env_prefix="HALSOSUPPORT_", frozen=True, extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = "INFO"
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # tansu holds a consumer group's first join for the whole rebalance timeout; 5 s keeps
+    # start-up quick on the embedded broker. Raise it (e.g. 60) on Apache Kafka.
+    kafka_rebalance_timeout_s: float = 5.0
+    # Where a consumer group that has no committed offsets starts: `earliest` reads the whole
+    # history (the read models need it); `latest` only what arrives from now on.
+    kafka_auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+
+    # `{service}` becomes the service's name, so each service keeps its own SQLite file.
+    # On PostgreSQL every service uses its own schema (the service's name plus the prefix).
+    database_url: str = "sqlite:///var/db/{service}.sqlite3"
+    database_schema_prefix: str = ""
+
+    auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
+    auth_issuer: str = "halsosupport-dev"
+    auth_audience: str = "halsosupport"
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.auth_secret.get_secret_value()
+            if secret == DEVELOPMENT_AUTH_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "HALSOSUPPORT_AUTH_SECRET must be set to a secret of at least 32 characters "
+                    "in production; the development default is refused"
+                )
+        return self

@@ -1,0 +1,65 @@
+"""Wire format: UTF-8 JSON, one event per message, the event type as discriminator."""
+
+from typing import Annotated, TypeAlias
+
+from pydantic import Field, TypeAdapter
+
+from schemas.directory import (
+    ContactUpserted,
+    DepartmentUpserted,
+    EmployeeUpserted,
+    WorkplaceUpserted,
+)
+from schemas.envelope import Event
+from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellReported
+from schemas.triggers import TriggerFired, TriggerWithdrawn
+
+ReportEvent: TypeAlias = Annotated[
+    SickReported | WellReported | SpellCorrected | SpellRetracted,
+    Field(discriminator="event_type"),
+]
+TriggerEvent: TypeAlias = Annotated[
+    TriggerFired | TriggerWithdrawn, Field(discriminator="event_type")
+]
+DirectoryEvent: TypeAlias = Annotated[
+    EmployeeUpserted | WorkplaceUpserted | DepartmentUpserted | ContactUpserted,
+    Field(discriminator="event_type"),
+]
+AnyEvent: TypeAlias = Annotated[
+    SickReported
+    | WellReported
+    | SpellCorrected
+    | SpellRetracted
+    | TriggerFired
+    | TriggerWithdrawn
+    | EmployeeUpserted
+    | WorkplaceUpserted
+    | DepartmentUpserted
+    | ContactUpserted,
+    Field(discriminator="event_type"),
+]
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    SickReported,
+    WellReported,
+    SpellCorrected,
+    SpellRetracted,
+    TriggerFired,
+    TriggerWithdrawn,
+    EmployeeUpserted,
+    WorkplaceUpserted,
+    DepartmentUpserted,
+    ContactUpserted,
+)
+
+_any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type,unused-ignore]
+
+
+def encode(event: Event) -> bytes:
+    """Serialise an event for the wire."""
+    return event.model_dump_json().encode()
+
+
+def decode(raw: bytes | str) -> AnyEvent:
+    """Parse and validate a message; pydantic.ValidationError when it is no known event."""
+    return _any_event.validate_json(raw)

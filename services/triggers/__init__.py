@@ -1,0 +1,1 @@
+"""triggers: counts sick occasions in rolling windows and says when a manager must act."""

@@ -1,0 +1,138 @@
+"""The triggers stream processor: a thin faust adapter around the pure rule engine.
+
+Run with `halsosupport triggers`. Per employee it keeps the spells of the longest window plus a
+margin in a faust table (changelog-backed); on each report it recomputes the occasions and
+sends what the rules decide to `halsosupport.triggers.v1`, keyed by employee id.
+"""
+
+import asyncio
+from typing import Any
+
+import faust
+import structlog
+
+from halsosupport.consumer import backoff_s, deadletter_value
+from schemas import decode, encode
+from schemas.topics import DEADLETTER, REPORTS, TOPICS, TRIGGERS
+from services.triggers.domain import Policy
+from services.triggers.handlers import EmployeeState, ReportEvent, apply_report
+from services.triggers.settings import TriggersSettings
+
+log = structlog.get_logger("triggers.worker")
+
+REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPORTS)
+
+
+def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
+    """The faust app with its one agent; nothing is connected until the worker starts."""
+    rebalance_s = settings.kafka_rebalance_timeout_s
+    app = faust.App(
+        settings.triggers_app_id,
+        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        store="memory://",
+        datadir=str(settings.triggers_data_dir),
+        web_host=settings.triggers_host,
+        web_port=settings.triggers_port,
+        web_in_thread=False,
+        topic_partitions=REPORT_PARTITIONS,
+        consumer_auto_offset_reset="earliest",
+        broker_rebalance_timeout=rebalance_s,
+        broker_session_timeout=max(6.0, 2 * rebalance_s),
+        broker_heartbeat_interval=1.0,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    reports = app.topic(REPORTS, key_serializer="raw", value_serializer="raw")
+    triggers = app.topic(TRIGGERS, key_serializer="raw", value_serializer="raw")
+    deadletter = app.topic(DEADLETTER, key_serializer="raw", value_serializer="raw")
+    states = app.Table(
+        "employee-state",
+        default=None,
+        partitions=REPORT_PARTITIONS,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+    counters = {"applied": 0, "triggers_sent": 0, "deadlettered": 0}
+
+    async def deadletter_message(message: Any, error: str) -> None:
+        dead = deadletter_value(
+            topic=message.message.topic,
+            partition=message.message.partition,
+            offset=message.message.offset,
+            value=message.value,
+            group_id=settings.triggers_app_id,
+            error=error,
+        )
+        await send_until_accepted(deadletter, message.key, dead)
+        counters["deadlettered"] += 1
+        log.error("message_deadlettered", error=error[:300])
+
+    @app.agent(reports)
+    async def process_reports(stream: faust.StreamT[bytes]) -> None:
+        # Exceptions are handled here, not left to faust: its supervisor would restart the
+        # agent and acknowledge the failing message, losing it.
+        async for message in stream.events():
+            structlog.contextvars.bind_contextvars(
+                topic=message.message.topic,
+                partition=message.message.partition,
+                offset=message.message.offset,
+            )
+            try:
+                event = decode(message.value)
+                if not isinstance(event, ReportEvent):
+                    raise ValueError(f"{event.event_type} does not belong on {REPORTS}")
+                state = EmployeeState.from_json(states.get(event.employee_id))
+                new_state, out = apply_report(state, event, policy)
+            except Exception as error:  # invalid message, or a bug on this message
+                await deadletter_message(message, f"{type(error).__name__}: {error}")
+                continue
+            states[event.employee_id] = new_state.to_json()
+            for trigger_event in out:
+                key = event.employee_id.encode()
+                await send_until_accepted(triggers, key, encode(trigger_event))
+                log.info(
+                    "trigger_event_sent",
+                    event_type=trigger_event.event_type,
+                    rule_id=trigger_event.rule_id,
+                    employee_id=event.employee_id,
+                )
+            counters["applied"] += 1
+            counters["triggers_sent"] += len(out)
+
+    @app.page("/healthz")
+    async def healthz(web: Any, _request: Any) -> Any:
+        return web.json(
+            {
+                "status": "ok",
+                "service": "triggers",
+                "policy": policy.policy_version,
+                "assigned_partitions": len(app.assignor.assigned_actives()),
+                **counters,
+            }
+        )
+
+    return app
+
+
+async def send_until_accepted(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+    """Send and wait for the broker's acknowledgement, retrying with backoff while it is away:
+    a failure that is not the message's fault is retried, never skipped."""
+    attempt = 0
+    while True:
+        try:
+            delivery = await topic.send(key=key, value=value)
+            await delivery  # resolves once the broker acknowledged the message
+            return
+        except Exception as error:
+            log.warning("send_retrying", topic=topic.get_topic_name(), error=str(error))
+            await asyncio.sleep(backoff_s(attempt))
+            attempt += 1
+
+
+def run(settings: TriggersSettings, policy: Policy) -> None:
+    """Start the worker and block until it is stopped (SIGINT/SIGTERM)."""
+    settings.triggers_data_dir.mkdir(parents=True, exist_ok=True)  # faust does not create it
+    app = create_app(settings, policy)
+    worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
+    log.info("triggers_starting", policy=policy.policy_version, port=settings.triggers_port)
+    worker.execute_from_commandline()

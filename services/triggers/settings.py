@@ -1,0 +1,15 @@
+"""Settings of the triggers service (environment, prefix HALSOSUPPORT_)."""
+
+from pathlib import Path
+
+from halsosupport.settings import CommonSettings
+from services.triggers.policy import DEFAULT_POLICY
+
+
+class TriggersSettings(CommonSettings):
+    triggers_host: str = "127.0.0.1"
+    triggers_port: int = 8003
+    policy_file: Path = DEFAULT_POLICY
+    # The faust application id names its consumer group and its internal topics.
+    triggers_app_id: str = "halsosupport-triggers"
+    triggers_data_dir: Path = Path("var/triggers")

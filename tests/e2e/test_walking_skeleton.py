@@ -1,0 +1,158 @@
+"""`halsosupport run` as a newcomer starts it: real processes, HTTP in, mail files out.
+
+A sick call reaches the nearest manager's inbox within seconds, without the withheld reason; the
+4th occasion in 12 months brings the omtankesamtal mail; Ctrl-C leaves no process behind.
+"""
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from halsosupport.auth import Role, issue_token
+from halsosupport.demo import small_directory
+from halsosupport.localtime import local_date
+from halsosupport.processes import free_port
+from halsosupport.settings import CommonSettings
+from tests.support import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def mails(mail_dir: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(mail_dir.glob("*.eml"))
+    ]
+
+
+def manager_email_of(workplace_id: str) -> str:
+    """The demo directory's nearest manager of a workplace, by their personnummer."""
+    demo = small_directory()
+    manager = next(w.manager for w in demo.workplaces if w.workplace_id == workplace_id)
+    return next(e.email for e in demo.employees if e.personnummer == manager)
+
+
+@pytest.mark.timeout(300)
+def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtankesamtal(
+    database, tmp_path
+):
+    var = tmp_path / "var"
+    ports = {
+        name: free_port() for name in ("BROKER", "SMTP", "INTAKE", "STATS", "NOTIFIER", "TRIGGERS")
+    }
+    env = {
+        **os.environ,
+        **{f"HALSOSUPPORT_{name}_PORT": str(port) for name, port in ports.items()},
+        "HALSOSUPPORT_DATABASE_SCHEMA_PREFIX": database.schema_prefix,
+        "HALSOSUPPORT_KAFKA_REBALANCE_TIMEOUT_S": "1",
+    }
+    env.pop("HALSOSUPPORT_KAFKA_BOOTSTRAP_SERVERS", None)
+    env.pop("HALSOSUPPORT_DATABASE_URL", None)
+    if database.kind == "postgresql":
+        env["HALSOSUPPORT_DATABASE_URL"] = database.url
+    # SQLite: the default, one file per service under --var-dir
+    run = subprocess.Popen(
+        [sys.executable, "-m", "halsosupport.cli", "run", "--var-dir", str(var)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        for line in run.stdout:  # until the welcome text: everything is up and seeded
+            output.append(line)
+            if "Ctrl-C stops everything" in line or run.poll() is not None:
+                break
+        assert "Hälsosupport is running" in "".join(output), "".join(output)
+        children = psutil.Process(run.pid).children(recursive=True)
+        assert len(children) >= 7  # tansu, localbucket, mail and four services
+
+        intake = f"http://127.0.0.1:{ports['INTAKE']}"
+        token = issue_token(CommonSettings(), subject="nurse-e2e", role=Role.NURSE)
+        auth = {"Authorization": f"Bearer {token}"}
+        people = httpx.get(f"{intake}/v1/employees?limit=500", headers=auth).json()["items"]
+        staff = [p for p in people if p["workplace_id"] == "vof-01"]
+        anna, bertil = staff[2], staff[3]
+        today = local_date(datetime.now(UTC))
+
+        # 1. one sick call, reason withheld: the manager's mail is on disk within seconds
+        reply = httpx.post(
+            f"{intake}/v1/reports/sick",
+            headers=auth,
+            json={
+                "employee_id": anna["employee_id"],
+                "reason_category": "mental_ill_health",
+                "reason_visibility": "withheld",
+                "expected_return": str(today + timedelta(days=3)),
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        mail_dir = var / "mail"
+        (sick_mail,) = eventually(
+            lambda: [m for m in mails(mail_dir) if anna["name"] in m["Subject"]], timeout_s=30
+        )
+        assert sick_mail["To"] == manager_email_of("vof-01")
+        body = sick_mail.get_content()
+        assert "Vill ej ange" in body and "Psykisk" not in body
+        assert str(today) in body and str(today + timedelta(days=3)) in body
+
+        # 2. four occasions within 12 months: the omtankesamtal mail
+        for back in (7, 5, 3):
+            sick_from = today - timedelta(days=back)
+            for path, body in (
+                ("sick", {"sick_from": str(sick_from)}),
+                ("well", {"well_from": str(sick_from + timedelta(days=1))}),
+            ):
+                r = httpx.post(
+                    f"{intake}/v1/reports/{path}",
+                    headers=auth,
+                    json={"employee_id": bertil["employee_id"], **body},
+                )
+                assert r.status_code == 201, r.text
+        assert (
+            httpx.post(
+                f"{intake}/v1/reports/sick",
+                headers=auth,
+                json={"employee_id": bertil["employee_id"]},
+            ).status_code
+            == 201
+        )
+        (omtanke,) = eventually(
+            lambda: [m for m in mails(mail_dir) if "Omtankesamtal" in m["Subject"]], timeout_s=45
+        )
+        assert bertil["name"] in omtanke["Subject"] and omtanke["To"] == manager_email_of("vof-01")
+        assert "4 sjukfrånvarotillfällen" in omtanke.get_content()
+        again = [m["Message-ID"] for m in mails(mail_dir) if "Omtankesamtal" in m["Subject"]]
+        assert again == [omtanke["Message-ID"]]  # announced once
+
+        # 3. the crisis team's view answers
+        crisis = issue_token(CommonSettings(), subject="crisis", role=Role.CRISIS)
+        today_view = httpx.get(
+            f"http://127.0.0.1:{ports['STATS']}/v1/stats/today",
+            headers={"Authorization": f"Bearer {crisis}"},
+        ).json()
+        assert today_view["municipality"]["headcount"] == len(small_directory().employees)
+        if database.kind == "sqlite":
+            assert sorted(p.name for p in (var / "db").glob("*.sqlite3")) == [
+                "intake.sqlite3",
+                "notifier.sqlite3",
+                "stats.sqlite3",
+            ]
+    finally:
+        # 4. Ctrl-C stops everything and leaves nothing behind
+        run.send_signal(signal.SIGINT)
+        rest, _ = run.communicate(timeout=60)
+        output.append(rest or "")
+    assert run.returncode == 0, "".join(output)
+    survivors = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert survivors == [], [p.cmdline() for p in survivors]

@@ -1,0 +1,288 @@
+"""The notifier with the real broker, its database and a real SMTP server: each event becomes one
+mail to the right person, redeliveries send nothing twice, failures are retried or recorded,
+and a poison message is dead-lettered while the flow goes on."""
+
+import email
+import email.policy
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from halsosupport.devmail import MaildirHandler
+from halsosupport.processes import free_port
+from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
+from schemas.envelope import Channel, OrgRef, Source
+from schemas.reports import ReasonVisibility, SickReported
+from schemas.topics import DEADLETTER, REPORTS
+from schemas.triggers import Occasion, RecipientRole, TriggerFired
+from services.notifier.adapters.tables import Message
+from services.notifier.entrypoints.api import create_app
+from services.notifier.settings import NotifierSettings
+from tests.support import eventually, publish, random_id, read_topic
+
+NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+SOURCE = Source(channel=Channel.NURSE, registered_by="nurse-1")
+
+
+class FlakySmtpHandler(MaildirHandler):
+    """Answers `code` for the first `failures` messages, then accepts."""
+
+    def __init__(self, directory: Path, failures: int, code: str) -> None:
+        super().__init__(directory)
+        self.failures, self.code, self.seen = failures, code, 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.seen += 1
+        if self.seen <= self.failures:
+            return self.code
+        return await super().handle_DATA(server, session, envelope)
+
+
+@dataclass
+class Org:
+    employee: str
+    manager: str
+    deputy: str
+    workplace: str
+
+    def ref(self, manager: str | None = "default") -> OrgRef:
+        return OrgRef(
+            workplace_id=self.workplace,
+            department_id="d1",
+            manager_id=self.manager if manager == "default" else manager,
+        )
+
+
+@dataclass
+class Running:
+    client: TestClient
+    mail_dir: Path
+    settings: NotifierSettings
+    org: Org
+
+    def mails(self) -> list[email.message.EmailMessage]:
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(self.mail_dir.glob("*.eml"))
+        ]
+
+    def messages(self) -> list[Message]:
+        """The messages about this test's employee (the group also replays earlier tests')."""
+        from sqlmodel import Session, select
+
+        rt = self.client.app.state.runtime
+        with Session(rt.engine) as session:
+            query = select(Message).where(Message.employee_id == self.org.employee)
+            return list(session.exec(query))
+
+
+def directory_events(org: Org) -> list:
+    at = {"occurred_at": NOW, "source": Source(channel=Channel.IMPORT)}
+    people = [
+        (org.employee, "Anna Andersson", "anna"),
+        (org.manager, "Maja Chef", "maja"),
+        (org.deputy, "Dan Deputy", "dan"),
+    ]
+    return [
+        DepartmentUpserted(event_id=uuid.uuid4(), department_id="d1", name="Välfärd", **at),
+        WorkplaceUpserted(
+            event_id=uuid.uuid4(),
+            workplace_id=org.workplace,
+            name="Solbacken",
+            department_id="d1",
+            manager_id=org.manager,
+            deputy_manager_id=org.deputy,
+            **at,
+        ),
+        *[
+            EmployeeUpserted(
+                event_id=uuid.uuid4(),
+                employee_id=pid,
+                org=org.ref(),
+                name=name,
+                email=f"{login}.{pid}@example.org",
+                **at,
+            )
+            for pid, name, login in people
+        ],
+    ]
+
+
+def sick(
+    org: Org, manager: str | None = "default", visibility=ReasonVisibility.CONFIDENTIAL
+) -> SickReported:
+    return SickReported(
+        event_id=uuid.uuid4(),
+        occurred_at=NOW,
+        source=SOURCE,
+        employee_id=org.employee,
+        org=org.ref(manager),
+        spell_id=random_id("s"),
+        absence_type="sick",
+        sick_from=date(2026, 11, 22),
+        degree_percent=100,
+        reason_visibility=visibility,
+        expected_return=date(2026, 11, 24),
+    )
+
+
+def start(database, kafka_bootstrap, tmp_path, handler_factory=MaildirHandler, **settings):
+    mail_dir = tmp_path / "mail"
+    port = free_port()
+    controller = Controller(handler_factory(mail_dir), hostname="127.0.0.1", port=port)
+    controller.start()
+    config = NotifierSettings(
+        database_url=database.url,
+        database_schema_prefix=database.schema_prefix,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_rebalance_timeout_s=1,
+        kafka_auto_offset_reset="latest",  # earlier tests' events are not this test's business
+        notifier_group_id=random_id("notifier-test"),
+        smtp_port=port,
+        send_backoff_base_s=0.05,
+        send_backoff_cap_s=0.2,
+        **settings,
+    )
+    org = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
+    client = TestClient(create_app(config))
+    client.__enter__()
+    eventually(lambda: client.get("/healthz").json()["consumer"]["assigned_partitions"])
+    publish(kafka_bootstrap, *directory_events(org))
+    return controller, Running(client, mail_dir, config, org)
+
+
+@pytest.fixture
+def notifier(database, kafka_bootstrap, tmp_path) -> Iterator[Running]:
+    controller, running = start(database, kafka_bootstrap, tmp_path)
+    yield running
+    running.client.__exit__(None, None, None)
+    controller.stop()
+
+
+def mails_to(running: Running, who: str) -> list:
+    return [m for m in running.mails() if who in str(m["To"])]
+
+
+def test_a_sick_report_mails_the_nearest_manager_once_even_when_redelivered(
+    notifier, kafka_bootstrap
+):
+    event = sick(notifier.org)
+    publish(kafka_bootstrap, event)
+    (mail,) = eventually(lambda: mails_to(notifier, notifier.org.manager))
+    body = mail.get_content()
+    assert "Anna Andersson" in mail["Subject"] and "Anna Andersson" in body
+    assert "Orsak:               Sekretess" in body and "Beräknad åter:       2026-11-24" in body
+    publish(kafka_bootstrap, event, event)  # redelivered twice
+    marker = sick(notifier.org)  # a later event proves the redeliveries were consumed
+    publish(kafka_bootstrap, marker)
+    eventually(lambda: len(mails_to(notifier, notifier.org.manager)) == 2)
+    assert len([m for m in notifier.messages() if m.source_event_id == str(event.event_id)]) == 1
+
+
+def test_without_a_manager_on_the_event_the_directory_deputy_is_told(notifier, kafka_bootstrap):
+    org = notifier.org
+    publish(
+        kafka_bootstrap,
+        WorkplaceUpserted(
+            event_id=uuid.uuid4(),
+            occurred_at=NOW,
+            source=SOURCE,
+            workplace_id=org.workplace,
+            name="Solbacken",
+            department_id="d1",
+            manager_id=None,
+            deputy_manager_id=org.deputy,
+        ),
+    )
+    publish(kafka_bootstrap, sick(org, manager=None))
+    (mail,) = eventually(lambda: mails_to(notifier, org.deputy))
+    assert "Anna Andersson" in mail.get_content()
+
+
+def test_the_omtankesamtal_trigger_mails_the_manager(notifier, kafka_bootstrap):
+    org = notifier.org
+    fired = TriggerFired(
+        event_id=uuid.uuid4(),
+        occurred_at=NOW,
+        source=Source(channel=Channel.SYSTEM),
+        employee_id=org.employee,
+        org=org.ref(),
+        trigger_id=random_id("t"),
+        rule_id="omtankesamtal",
+        policy_version="halsosupport-2.0@1",
+        occasion_count=4,
+        window_start=date(2025, 11, 23),
+        window_end=date(2026, 11, 22),
+        spell_ids=["a", "b", "c", "d"],
+        occasions=[
+            Occasion(spell_id=s, sick_from=date(2026, m, 3))
+            for s, m in zip("abcd", [1, 4, 7, 11], strict=True)
+        ],
+        due_on=date(2026, 12, 6),
+        recipient_roles=[RecipientRole.MANAGER],
+    )
+    publish(kafka_bootstrap, fired)
+    (mail,) = eventually(lambda: mails_to(notifier, org.manager))
+    assert "Omtankesamtal" in mail["Subject"] and "2026-12-06" in mail.get_content()
+
+
+def test_a_poison_message_is_dead_lettered_and_the_flow_goes_on(notifier, kafka_bootstrap):
+    marker = random_id("poison")
+    poison = [f"{{not json {marker}", json.dumps({"event_type": "SickReported", "note": marker})]
+    publish(kafka_bootstrap, raw=[(REPORTS, p.encode()) for p in poison])
+    publish(kafka_bootstrap, sick(notifier.org))
+    eventually(lambda: mails_to(notifier, notifier.org.manager))
+    group = notifier.settings.notifier_group_id
+
+    def dead_letters_of_this_test():
+        found = [json.loads(v) for _, v in read_topic(kafka_bootstrap, DEADLETTER)]
+        mine = [d for d in found if d["consumer_group"] == group and marker in d["value"]]
+        return mine if len(mine) == 2 else None
+
+    dead = eventually(dead_letters_of_this_test)
+    assert {d["value"] for d in dead} == set(poison)
+    assert all("invalid event" in d["error"] and d["topic"] == REPORTS for d in dead)
+
+
+def test_a_mail_server_that_defers_is_retried_until_it_accepts(database, kafka_bootstrap, tmp_path):
+    controller, running = start(
+        database,
+        kafka_bootstrap,
+        tmp_path,
+        handler_factory=lambda d: FlakySmtpHandler(d, failures=2, code="451 4.3.0 try again later"),
+    )
+    try:
+        publish(kafka_bootstrap, sick(running.org))
+        (message,) = eventually(lambda: [m for m in running.messages() if m.status == "sent"])
+        assert message.attempts == 3 and message.sent_at is not None
+        assert len(mails_to(running, running.org.manager)) == 1
+    finally:
+        running.client.__exit__(None, None, None)
+        controller.stop()
+
+
+def test_a_mail_server_that_refuses_for_good_marks_the_message_failed(
+    database, kafka_bootstrap, tmp_path
+):
+    controller, running = start(
+        database,
+        kafka_bootstrap,
+        tmp_path,
+        handler_factory=lambda d: FlakySmtpHandler(d, failures=99, code="550 5.1.1 no such user"),
+    )
+    try:
+        publish(kafka_bootstrap, sick(running.org))
+        (failed,) = eventually(lambda: [m for m in running.messages() if m.status == "failed"])
+        assert failed.attempts == 1 and "550" in failed.last_error
+        assert running.mails() == []
+        assert running.client.get("/healthz").json()["messages"]["failed"] == 1
+    finally:
+        running.client.__exit__(None, None, None)
+        controller.stop()

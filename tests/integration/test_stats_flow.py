@@ -1,0 +1,194 @@
+"""The stats read model with the real broker and database: who is away today, per workplace,
+sick and VAB apart, small cells withheld, redeliveries counted once."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from halsosupport.auth import Role, issue_token
+from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
+from schemas.envelope import Channel, OrgRef, Source
+from schemas.reports import (
+    ReasonVisibility,
+    SickReported,
+    SpellCorrected,
+    SpellRetracted,
+    WellReported,
+)
+from services.stats.bootstrap import bootstrap
+from services.stats.entrypoints.api import create_app
+from services.stats.settings import StatsSettings
+from tests.support import FixedClock, eventually, publish, random_id
+
+TODAY = date(2026, 11, 23)
+AT = datetime(2026, 11, 23, 7, tzinfo=UTC)
+SRC = Source(channel=Channel.NURSE, registered_by="n")
+
+
+def directory(department: str, workplace: str, people: list[str]) -> list:
+    org = OrgRef(workplace_id=workplace, department_id=department)
+    return [
+        DepartmentUpserted(
+            event_id=uuid.uuid4(), occurred_at=AT, source=SRC, department_id=department, name="D"
+        ),
+        WorkplaceUpserted(
+            event_id=uuid.uuid4(),
+            occurred_at=AT,
+            source=SRC,
+            workplace_id=workplace,
+            name=f"Enhet {workplace}",
+            department_id=department,
+        ),
+        *[
+            EmployeeUpserted(
+                event_id=uuid.uuid4(),
+                occurred_at=AT,
+                source=SRC,
+                employee_id=p,
+                org=org,
+                name="x",
+                gender="F",
+                birth_year=1980,
+            )
+            for p in people
+        ],
+    ]
+
+
+def sick(employee: str, department: str, workplace: str, kind="sick", days_ago=1) -> SickReported:
+    return SickReported(
+        event_id=uuid.uuid4(),
+        occurred_at=AT,
+        source=SRC,
+        employee_id=employee,
+        org=OrgRef(workplace_id=workplace, department_id=department),
+        spell_id=random_id("s"),
+        absence_type=kind,
+        sick_from=TODAY - timedelta(days=days_ago),
+        degree_percent=100,
+        reason_visibility=ReasonVisibility.WITHHELD,
+    )
+
+
+@pytest.fixture
+def stats(database, kafka_bootstrap):
+    settings = StatsSettings(
+        database_url=database.url,
+        database_schema_prefix=database.schema_prefix,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_rebalance_timeout_s=1,
+        kafka_auto_offset_reset="latest",
+        stats_group_id=random_id("stats-test"),
+    )
+    runtime = bootstrap(settings, clock=FixedClock(AT))
+    with TestClient(create_app(settings, runtime)) as client:
+        eventually(lambda: client.get("/healthz").json()["consumer"]["assigned_partitions"])
+        client.headers["Authorization"] = (
+            f"Bearer {issue_token(settings, subject='c', role=Role.CRISIS)}"
+        )
+        yield client, settings
+
+
+def test_today_counts_who_is_away_per_workplace_and_withholds_small_cells(stats, kafka_bootstrap):
+    client, _ = stats
+    dep, big, small = random_id("d"), random_id("w"), random_id("w")
+    big_staff = [random_id("e") for _ in range(12)]
+    small_staff = [random_id("e") for _ in range(4)]
+    reports = [sick(e, dep, big) for e in big_staff[:6]]
+    reports.append(sick(big_staff[6], dep, big, kind="vab"))
+    reports.append(sick(small_staff[0], dep, small))
+    back = WellReported(
+        event_id=uuid.uuid4(),
+        occurred_at=AT,
+        source=SRC,
+        employee_id=big_staff[0],
+        org=reports[0].org,
+        spell_id=reports[0].spell_id,
+        well_from=TODAY,
+    )
+    not_yet = sick(big_staff[7], dep, big, days_ago=-1)  # starts tomorrow: not away today
+    events = [
+        *directory(dep, big, big_staff),
+        *directory(dep, small, small_staff),
+        *reports,
+        back,
+        not_yet,
+    ]
+    publish(kafka_bootstrap, *events)
+    publish(kafka_bootstrap, *reports)  # redelivered: counted once
+
+    def rows():
+        body = client.get("/v1/stats/today").json()
+        by_id = {w["workplace_id"]: w for w in body["workplaces"]}
+        ready = big in by_id and by_id[big]["absent"] is not None and body
+        return ready and (by_id, body)
+
+    by_id, body = eventually(rows)
+    assert body["date"] == "2026-11-23"
+    assert by_id[big] | {} == by_id[big]
+    assert (
+        by_id[big]["headcount"],
+        by_id[big]["absent_sick"],
+        by_id[big]["absent_vab"],
+        by_id[big]["absent"],
+    ) == (
+        12,
+        5,
+        None,
+        6,  # 6 sick less the one back today; VAB 1 is below 5: withheld
+    )
+    assert by_id[small]["headcount"] == 4
+    assert by_id[small]["absent_sick"] is None  # a workplace of 4 is too small to describe
+
+
+def test_only_aggregate_roles_read_statistics(stats):
+    client, settings = stats
+    nurse = issue_token(settings, subject="n", role=Role.NURSE)
+    assert (
+        client.get("/v1/stats/today", headers={"Authorization": f"Bearer {nurse}"}).status_code
+        == 403
+    )
+    assert client.get("/v1/stats/today", headers={"Authorization": ""}).status_code == 401
+    assert client.get("/v1/stats/today?date=2026-02-30").status_code == 422
+
+
+def test_corrections_and_retractions_change_who_is_counted_as_away(stats, kafka_bootstrap):
+    client, _ = stats
+    dep, workplace = random_id("d"), random_id("w")
+    staff = [random_id("e") for _ in range(12)]
+    reports = [sick(e, dep, workplace) for e in staff[:7]]
+    first, second = reports[0], reports[1]
+    ended = SpellCorrected(
+        event_id=uuid.uuid4(),
+        occurred_at=AT,
+        source=SRC,
+        employee_id=first.employee_id,
+        org=first.org,
+        spell_id=first.spell_id,
+        absence_type="sick",
+        sick_from=first.sick_from,
+        well_from=TODAY,
+        degree_percent=100,
+        reason_visibility=ReasonVisibility.WITHHELD,
+        why="came back today",
+    )
+    mistake = SpellRetracted(
+        event_id=uuid.uuid4(),
+        occurred_at=AT,
+        source=SRC,
+        employee_id=second.employee_id,
+        org=second.org,
+        spell_id=second.spell_id,
+        why="wrong person",
+    )
+
+    def absent_sick():
+        rows = {w["workplace_id"]: w for w in client.get("/v1/stats/today").json()["workplaces"]}
+        return rows.get(workplace, {}).get("absent_sick")
+
+    publish(kafka_bootstrap, *directory(dep, workplace, staff), *reports)
+    eventually(lambda: absent_sick() == 7)
+    publish(kafka_bootstrap, ended, mistake)
+    eventually(lambda: absent_sick() == 5)  # one came back today, one never happened

@@ -1,0 +1,81 @@
+"""Safe defaults: production refuses development secrets; tokens are checked fully."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from halsosupport.auth import InvalidToken, Role, issue_token, verify_token
+from halsosupport.db import DatabaseConfigError, service_database_url
+from halsosupport.settings import CommonSettings
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ValidationError, match="HALSOSUPPORT_AUTH_SECRET"):
+        CommonSettings(environment="production")
+    CommonSettings(environment="production", auth_secret="x" * 40)
+
+
+def test_settings_are_read_from_the_environment_with_the_prefix(monkeypatch):
+    monkeypatch.setenv("HALSOSUPPORT_KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092")
+    assert CommonSettings().kafka_bootstrap_servers == "kafka-1:9092"
+
+
+def test_each_service_gets_its_own_sqlite_file_and_a_shared_one_is_refused():
+    assert service_database_url("sqlite:///var/db/{service}.sqlite3", "intake") == (
+        "sqlite:///var/db/intake.sqlite3"
+    )
+    assert service_database_url("postgresql+psycopg://h/db", "stats") == "postgresql+psycopg://h/db"
+    with pytest.raises(DatabaseConfigError, match="share one file"):
+        service_database_url("sqlite:///var/all.sqlite3", "intake")
+
+
+def test_a_token_carries_role_and_scope_and_is_verified():
+    settings = CommonSettings()
+    token = issue_token(settings, subject="m-1", role=Role.MANAGER, workplaces=["w1"])
+    principal = verify_token(settings, token)
+    assert (principal.subject, principal.role, principal.workplaces) == (
+        "m-1",
+        Role.MANAGER,
+        {"w1"},
+    )
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda s: ("other-secret-" * 4, s.auth_issuer, s.auth_audience, timedelta(hours=1)),
+        lambda s: (
+            s.auth_secret.get_secret_value(),
+            "someone-else",
+            s.auth_audience,
+            timedelta(hours=1),
+        ),
+        lambda s: (
+            s.auth_secret.get_secret_value(),
+            s.auth_issuer,
+            "other-app",
+            timedelta(hours=1),
+        ),
+        lambda s: (
+            s.auth_secret.get_secret_value(),
+            s.auth_issuer,
+            s.auth_audience,
+            timedelta(hours=-1),
+        ),
+    ],
+    ids=["wrong-signature", "wrong-issuer", "wrong-audience", "expired"],
+)
+def test_tokens_from_elsewhere_or_expired_are_refused(mutate):
+    settings = CommonSettings()
+    secret, issuer, audience, lifetime = mutate(settings)
+    forged = CommonSettings(auth_secret=secret, auth_issuer=issuer, auth_audience=audience)
+    token = issue_token(
+        forged,
+        subject="x",
+        role=Role.NURSE,
+        lifetime=lifetime,
+        now=datetime.now(UTC) - timedelta(minutes=2) if lifetime.total_seconds() < 0 else None,
+    )
+    with pytest.raises(InvalidToken):
+        verify_token(settings, token)

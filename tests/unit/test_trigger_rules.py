@@ -1,0 +1,370 @@
+"""The count rules: crossing semantics, re-arming, policy scope, and exactness under backdated,
+out-of-order and replayed reports (DESIGN §4)."""
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas.envelope import Channel, OrgRef, Source
+from schemas.reports import (
+    AbsenceType,
+    ReasonVisibility,
+    SickReported,
+    SpellCorrected,
+    SpellRetracted,
+    WellReported,
+)
+from schemas.triggers import TriggerFired, TriggerWithdrawn
+from services.triggers import domain
+from services.triggers.domain import CountRule, Occasion, Policy, SpellFact
+from services.triggers.handlers import EmployeeState, apply_report
+from services.triggers.policy import DEFAULT_POLICY, InvalidPolicy, load_policy
+from services.triggers.windows import in_window
+
+OMTANKE = CountRule("omtankesamtal", 4, 12, ("manager",), 14)
+POLICY = Policy("test", "1", (OMTANKE,))
+
+
+def spell(n: int, sick_from: date, well_from: date | None = None, **kw) -> SpellFact:
+    return SpellFact(f"s{n:03d}", kw.pop("absence_type", "sick"), sick_from, well_from, **kw)
+
+
+def crossings(spells: list[SpellFact], policy: Policy = POLICY) -> list[date]:
+    occasions = domain.occasions(spells, policy)
+    return [e.crossed_on for e in domain.episodes(occasions, policy.count_rules[0])]
+
+
+def test_the_fourth_occasion_within_twelve_months_fires_once():
+    spells = [spell(i, date(2026, m, 1), date(2026, m, 3)) for i, m in enumerate([1, 3, 5, 7, 9])]
+    assert crossings(spells) == [date(2026, 7, 1)]
+
+
+def test_three_occasions_and_a_fourth_after_the_first_has_left_do_not_fire():
+    spells = [spell(1, date(2025, 1, 10)), spell(2, date(2025, 6, 1)), spell(3, date(2025, 9, 1))]
+    spells.append(spell(4, date(2026, 1, 10)))  # the first left on 2026-01-10
+    assert crossings(spells) == []
+
+
+def test_the_rule_rearms_when_the_count_falls_below_the_threshold_and_fires_again():
+    firsts = [date(2025, 1, 5), date(2025, 2, 5), date(2025, 3, 5), date(2025, 4, 5)]
+    later = [date(2026, 2, 20), date(2026, 3, 20)]  # the count fell to 0 in between
+    spells = [
+        spell(i, d) for i, d in enumerate(firsts + later + [date(2026, 4, 20), date(2026, 5, 1)])
+    ]
+    assert crossings(spells) == [date(2025, 4, 5), date(2026, 5, 1)]
+
+
+def test_vab_and_excluded_reasons_do_not_count():
+    policy = Policy("crisis", "1", (OMTANKE,), excluded_reason_categories=frozenset({"covid_19"}))
+    spells = [
+        spell(1, date(2026, 1, 1)),
+        spell(2, date(2026, 2, 1)),
+        spell(3, date(2026, 3, 1), absence_type="vab"),
+        spell(4, date(2026, 4, 1), reason_category="covid_19"),
+        spell(5, date(2026, 5, 1)),
+    ]
+    assert crossings(spells, policy) == []
+    assert crossings(spells + [spell(6, date(2026, 6, 1))], policy) == [date(2026, 6, 1)]
+
+
+def test_spells_within_the_merge_gap_are_one_occasion():
+    policy = Policy("merge", "1", (OMTANKE,), merge_gap_days=5)
+    spells = [
+        spell(1, date(2026, 1, 1), date(2026, 1, 4)),
+        spell(2, date(2026, 1, 8), date(2026, 1, 9)),  # 5 days after the last sick day (3 Jan)
+        spell(3, date(2026, 3, 1), date(2026, 3, 2)),
+        spell(4, date(2026, 5, 1), date(2026, 5, 2)),
+    ]
+    occasions = domain.occasions(spells, policy)
+    assert [o.spell_ids for o in occasions] == [("s001", "s002"), ("s003",), ("s004",)]
+    assert crossings(spells, policy) == []
+
+
+def test_a_retracted_spell_does_not_count():
+    spells = [spell(i, date(2026, i, 1)) for i in range(1, 5)]
+    assert crossings(spells) == [date(2026, 4, 1)]
+    spells[1] = SpellFact("s002", "sick", date(2026, 2, 1), retracted=True)
+    assert crossings(spells) == []
+
+
+def test_reconcile_keeps_a_firing_whose_basis_still_holds_and_withdraws_one_that_lost_it():
+    occasions = domain.occasions([spell(i, date(2026, i, 1)) for i in range(1, 6)], POLICY)
+    found = domain.episodes(occasions, OMTANKE)
+    still = domain.FiredRecord("a", "omtankesamtal", date(2026, 5, 1))  # a later crossing day
+    decision = domain.reconcile(found, [still], "omtankesamtal")
+    assert decision.fire == () and decision.withdraw == ()
+    lost = domain.FiredRecord("b", "omtankesamtal", date(2026, 3, 1))  # count was 3 then
+    decision = domain.reconcile(found, [lost], "omtankesamtal")
+    assert [d.trigger_id for d in decision.withdraw] == ["b"]
+    assert [e.crossed_on for e in decision.fire] == [date(2026, 4, 1)]
+
+
+def test_trigger_ids_are_deterministic_and_differ_per_policy_version():
+    a = domain.trigger_id("e1", "omtankesamtal", "s4", "p@1")
+    assert a == domain.trigger_id("e1", "omtankesamtal", "s4", "p@1")
+    assert a != domain.trigger_id("e1", "omtankesamtal", "s4", "p@2")
+
+
+# --- property-based: the sweep agrees with a day-by-day reading of DESIGN §4 -----------------
+
+
+def oracle_crossings(occasions: list[Occasion], rule: CountRule) -> list[date]:
+    """Walk every day: fire on a day an occasion starts if the count reached the threshold while
+    armed; re-arm on any day the count is below it."""
+    if not occasions:
+        return []
+    first = min(o.sick_from for o in occasions)
+    last = max(o.sick_from for o in occasions) + timedelta(days=400)
+    starts = {o.sick_from for o in occasions}
+    armed, fired, day = True, [], first
+    while day <= last:
+        count = sum(1 for o in occasions if in_window(o.sick_from, day, rule.window_months))
+        if count >= rule.threshold and armed and day in starts:
+            fired.append(day)
+            armed = False
+        elif count < rule.threshold:
+            armed = True
+        day += timedelta(days=1)
+    return fired
+
+
+@st.composite
+def spell_histories(draw, max_spells: int = 14):
+    """Non-overlapping sick spells: gaps and lengths in days, as an employee's history."""
+    day = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2024, 1, 1)))
+    spells = []
+    for n in range(draw(st.integers(min_value=0, max_value=max_spells))):
+        day += timedelta(days=draw(st.integers(min_value=1, max_value=120)))
+        length = draw(st.integers(min_value=1, max_value=20))
+        kind = draw(st.sampled_from(["sick", "sick", "sick", "vab"]))
+        spells.append(spell(n, day, day + timedelta(days=length), absence_type=kind))
+        day += timedelta(days=length)
+    return spells
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=spell_histories(), threshold=st.integers(min_value=1, max_value=6))
+def test_episodes_match_a_day_by_day_reading_of_the_rule(history, threshold):
+    rule = CountRule("r", threshold, 12, ("manager",))
+    occasions = domain.occasions(history, Policy("p", "1", (rule,)))
+    assert [e.crossed_on for e in domain.episodes(occasions, rule)] == oracle_crossings(
+        occasions, rule
+    )
+
+
+def sick_event(employee: str, s: SpellFact, at: datetime) -> SickReported:
+    return SickReported(
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"sick/{employee}/{s.spell_id}"),
+        occurred_at=at,
+        source=Source(channel=Channel.NURSE, registered_by="n1"),
+        employee_id=employee,
+        org=OrgRef(workplace_id="w1", department_id="d1", manager_id="m1"),
+        spell_id=s.spell_id,
+        absence_type=AbsenceType(s.absence_type),
+        sick_from=s.sick_from,
+        degree_percent=100,
+        reason_visibility=ReasonVisibility.WITHHELD,
+    )
+
+
+def well_event(employee: str, s: SpellFact, at: datetime) -> WellReported:
+    assert s.well_from is not None
+    return WellReported(
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"well/{employee}/{s.spell_id}"),
+        occurred_at=at,
+        source=Source(channel=Channel.NURSE, registered_by="n1"),
+        employee_id=employee,
+        org=OrgRef(workplace_id="w1", department_id="d1", manager_id="m1"),
+        spell_id=s.spell_id,
+        well_from=s.well_from,
+    )
+
+
+def run_stream(events, policy=POLICY):
+    state, out = EmployeeState(), []
+    for event in events:
+        state, produced = apply_report(state, event, policy)
+        out.extend(produced)
+    return state, out
+
+
+def at_noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 11, tzinfo=UTC)
+
+
+def in_order(history, employee="e1"):
+    events = []
+    for s in history:
+        events.append(sick_event(employee, s, at_noon(s.sick_from)))
+        if s.well_from:
+            events.append(well_event(employee, s, at_noon(s.well_from)))
+    return events
+
+
+@settings(max_examples=100, deadline=None)
+@given(history=spell_histories())
+def test_the_live_stream_announces_exactly_the_episodes_of_the_full_history(history):
+    state, out = run_stream(in_order(history))
+    occasions = domain.occasions(history, POLICY)
+    expected = [e.crossed_on for e in domain.episodes(occasions, OMTANKE)]
+    fired = [e for e in out if isinstance(e, TriggerFired)]
+    assert [e.window_end for e in fired] == expected
+    assert not [e for e in out if not isinstance(e, TriggerFired)], "nothing to withdraw"
+    if history:  # firings older than the evaluation start are final and leave the state
+        last_day = max(s.well_from or s.sick_from for s in history)
+        recent = [d for d in expected if d >= domain.evaluation_start(last_day, POLICY)]
+        assert sorted(f.crossed_on for f in state.fired.values()) == recent
+
+
+@settings(max_examples=100, deadline=None)
+@given(history=spell_histories(max_spells=8), data=st.data())
+def test_reports_arriving_in_any_order_still_announce_each_episode(history, data):
+    """Late and out-of-order reports: every episode of the full history ends up announced."""
+    events = in_order(history)
+    shuffled = data.draw(st.permutations(events))
+    last = max((e.occurred_at for e in events), default=at_noon(date(2024, 1, 1)))
+    # All arrive after the last one happened, in a shuffled order.
+    arrived = [
+        e.model_copy(update={"occurred_at": last + timedelta(hours=i)})
+        for i, e in enumerate(shuffled)
+    ]
+    state, _ = run_stream(arrived)
+    occasions = domain.occasions(history, POLICY)
+    episodes = domain.episodes(occasions, OMTANKE)
+    fired_days = [f.crossed_on for f in state.fired.values()]
+    for episode in episodes:
+        assert sum(1 for d in fired_days if episode.covers(d)) >= 1
+    for day in fired_days:
+        assert any(e.covers(day) for e in episodes), "a firing outside every episode"
+
+
+@settings(max_examples=50, deadline=None)
+@given(history=spell_histories())
+def test_replaying_the_same_reports_into_empty_state_gives_the_same_trigger_events(history):
+    events = in_order(history)
+    assert run_stream(events)[1] == run_stream(events)[1]
+
+
+def test_a_redelivered_report_changes_nothing():
+    history = [spell(i, date(2026, i, 1), date(2026, i, 2)) for i in range(1, 5)]
+    events = in_order(history)
+    state, out = run_stream(events)
+    again, produced = apply_report(state, events[-2], POLICY)  # the 4th SickReported again
+    assert produced == [] and again == state
+    assert len([e for e in out if isinstance(e, TriggerFired)]) == 1
+
+
+def test_state_keeps_only_the_spells_that_can_still_matter():
+    history = [spell(i, date(2015, 1, 1) + timedelta(days=60 * i), None) for i in range(60)]
+    history = [
+        SpellFact(s.spell_id, "sick", s.sick_from, s.sick_from + timedelta(days=2)) for s in history
+    ]
+    state, _ = run_stream(in_order(history))
+    newest = max(s.sick_from for s in history)
+    assert min(s.sick_from for s in state.spells.values()) > newest - timedelta(days=31 * 28)
+    assert len(state.spells) < 20
+
+
+def test_trigger_fired_explains_itself():
+    history = [spell(i, date(2026, i, 1), date(2026, i, 3)) for i in range(1, 5)]
+    _, out = run_stream(in_order(history))
+    (fired,) = [e for e in out if isinstance(e, TriggerFired)]
+    assert fired.rule_id == "omtankesamtal" and fired.policy_version == "test@1"
+    assert fired.occasion_count == 4
+    assert [o.sick_from for o in fired.occasions] == [date(2026, i, 1) for i in range(1, 5)]
+    assert (fired.window_start, fired.window_end) == (date(2025, 4, 2), date(2026, 4, 1))
+    assert fired.due_on == date(2026, 4, 15)  # reported on 1 April, due within 14 days
+    assert fired.trigger_id == domain.trigger_id("e1", "omtankesamtal", "s004", "test@1")
+
+
+def test_state_survives_its_json_form():
+    history = [spell(i, date(2026, i, 1), date(2026, i, 3)) for i in range(1, 6)]
+    state, _ = run_stream(in_order(history))
+    assert EmployeeState.from_json(state.to_json()) == state
+
+
+def test_the_shipped_policy_loads_and_a_broken_one_is_refused_with_the_reason(tmp_path):
+    policy = load_policy(DEFAULT_POLICY)
+    assert policy.name == "halsosupport-2.0"
+    assert [(r.rule_id, r.threshold) for r in policy.count_rules] == [("omtankesamtal", 4)]
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "x"\nversion = "1"\n[[count_rules]]\nrule_id = "a"\nthreshold = 0\n')
+    with pytest.raises(InvalidPolicy, match="threshold"):
+        load_policy(broken)
+    broken.write_text("name = \n")
+    with pytest.raises(InvalidPolicy, match="not valid TOML"):
+        load_policy(broken)
+
+
+def retracted_event(employee: str, s: SpellFact, at: datetime) -> SpellRetracted:
+    return SpellRetracted(
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"retract/{employee}/{s.spell_id}"),
+        occurred_at=at,
+        source=Source(channel=Channel.NURSE, registered_by="n1"),
+        employee_id=employee,
+        org=OrgRef(workplace_id="w1", department_id="d1", manager_id="m1"),
+        spell_id=s.spell_id,
+        why="registered for the wrong person",
+    )
+
+
+def corrected_event(employee: str, s: SpellFact, at: datetime) -> SpellCorrected:
+    return SpellCorrected(
+        event_id=uuid.uuid4(),
+        occurred_at=at,
+        source=Source(channel=Channel.NURSE, registered_by="n1"),
+        employee_id=employee,
+        org=OrgRef(workplace_id="w1", department_id="d1", manager_id="m1"),
+        spell_id=s.spell_id,
+        absence_type=AbsenceType(s.absence_type),
+        sick_from=s.sick_from,
+        well_from=s.well_from,
+        degree_percent=100,
+        reason_visibility=ReasonVisibility.WITHHELD,
+        why="wrong dates",
+    )
+
+
+FOUR = [spell(i, date(2026, i, 1), date(2026, i, 3)) for i in range(1, 5)]
+
+
+def test_retracting_a_counted_spell_withdraws_the_trigger_and_the_rule_rearms():
+    state, out = run_stream(in_order(FOUR))
+    (fired,) = [e for e in out if isinstance(e, TriggerFired)]
+    state, produced = apply_report(
+        state, retracted_event("e1", FOUR[1], at_noon(date(2026, 4, 5))), POLICY
+    )
+    (withdrawn,) = produced
+    assert isinstance(withdrawn, TriggerWithdrawn) and withdrawn.trigger_id == fired.trigger_id
+    assert "no longer reach the threshold" in withdrawn.why
+    fifth = spell(9, date(2026, 5, 1))
+    state, produced = apply_report(state, sick_event("e1", fifth, at_noon(fifth.sick_from)), POLICY)
+    assert [e.window_end for e in produced if isinstance(e, TriggerFired)] == [date(2026, 5, 1)]
+
+
+def test_a_correction_that_keeps_the_basis_withdraws_nothing_and_one_that_moves_it_out_does():
+    state, _ = run_stream(in_order(FOUR))
+    later = replace(FOUR[2], well_from=date(2026, 3, 9))  # a longer spell, still counted
+    state, produced = apply_report(
+        state, corrected_event("e1", later, at_noon(date(2026, 4, 2))), POLICY
+    )
+    assert produced == []
+    gone = replace(FOUR[0], sick_from=date(2025, 3, 1), well_from=date(2025, 3, 3))  # a year back
+    state, produced = apply_report(
+        state, corrected_event("e1", gone, at_noon(date(2026, 4, 3))), POLICY
+    )
+    assert [type(e) for e in produced] == [TriggerWithdrawn]
+    assert state.fired == {}
+
+
+def test_a_retraction_of_a_vab_spell_changes_nothing():
+    vab = spell(7, date(2026, 5, 10), absence_type="vab")
+    state, _ = run_stream(in_order(FOUR) + [sick_event("e1", vab, at_noon(vab.sick_from))])
+    _, produced = apply_report(
+        state, retracted_event("e1", vab, at_noon(date(2026, 5, 11))), POLICY
+    )
+    assert produced == []
