@@ -1,5 +1,6 @@
 # halsosupport: `make run` starts everything with demo data; `make test` runs the whole suite.
-# Both create the virtualenv (.venv) and install on first use; nothing else needs installing.
+# Both create the virtualenv (.venv) and install on first use; `make test` also installs
+# Debian's chromium for the browser tests when it is missing. Nothing else needs installing.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
@@ -12,7 +13,7 @@ DOMAIN := schemas halsosupport/localtime.py services/*/domain.py services/intake
 	services/triggers/windows.py services/triggers/handlers.py services/triggers/policy.py \
 	services/intake/sms_commands.py services/intake/voice_flow.py
 
-.PHONY: help install run test lint format clean
+.PHONY: help install run test lint format clean chromium
 
 help:
 	@echo "make run     set up and run the whole system with demo data (Ctrl-C stops it)"
@@ -39,8 +40,18 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(DOMAIN)
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium (never a browser Playwright would download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null 2>&1 \
+			|| { echo "error: the browser tests need Chromium; install it"; exit 1; }; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "installing Debian's chromium for the browser tests"; \
+		$$sudo apt-get update -qq \
+			&& $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

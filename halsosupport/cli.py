@@ -70,6 +70,7 @@ def _print_welcome(ports: object, var_dir: Path) -> None:
         f"""
 Hälsosupport is running.
 
+  nurse console        http://127.0.0.1:{p.intake}/console#token={token}
   intake API (nurse)   http://127.0.0.1:{p.intake}/docs
   stats API            http://127.0.0.1:{p.stats}/v1/stats/today
   notifier health      http://127.0.0.1:{p.notifier}/healthz

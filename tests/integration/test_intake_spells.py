@@ -113,7 +113,7 @@ def test_call_backs_of_the_day_list_and_take_an_outcome(intake):
     )
     assert done.status_code == 200
     today = intake.client.get("/v1/followups?date=2026-11-22", headers=intake.headers).json()
-    assert today[0]["outcome"] == "Bättre, åter måndag" and today[0]["done_at"]
+    assert today[0]["outcome"] == "Bättre, åter måndag" and today[0]["done_at"].endswith("Z")
     later = intake.client.get("/v1/followups?date=2026-11-25", headers=intake.headers).json()
     assert [f["name"] for f in later] == ["Bertil Berg"]
 

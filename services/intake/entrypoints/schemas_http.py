@@ -1,13 +1,28 @@
 """Request and response bodies of the intake API."""
 
-from datetime import date, datetime
-from typing import Self
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from schemas.reports import AbsenceType, ReasonVisibility
 from services.intake import handlers, personnummer
+
+
+def _assume_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# SQLite keeps no time zone: every moment is stored in UTC and must say so on the way out.
+UtcDateTime = Annotated[datetime, AfterValidator(_assume_utc)]
 
 
 class EmployeeRefIn(BaseModel):
@@ -144,7 +159,7 @@ class SpellOut(BaseModel):
     followup_outcome: str | None
     note: str | None
     channel: str
-    registered_at: datetime
+    registered_at: UtcDateTime
     retracted: bool
 
 
@@ -158,9 +173,66 @@ class FollowupOut(BaseModel):
     sick_from: date
     well_from: date | None
     outcome: str | None
-    done_at: datetime | None
+    done_at: UtcDateTime | None
 
 
 class ReasonCategoryOut(BaseModel):
     code: str
     label: str
+
+
+class ExemptionIn(BaseModel):
+    """HR's decision. The rules (one of suppressed/threshold, valid_until not past, why given)
+    are checked by the handler, so every caller gets the same answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suppressed: bool = Field(default=False, description="the rule never fires for the employee")
+    threshold: int | None = Field(default=None, description="the rule fires at this count instead")
+    valid_until: date | None = Field(
+        default=None, description="the last day it applies; none: until lifted"
+    )
+    why: str = Field(description="1–500 characters, for HR's record; never leaves intake")
+
+
+class LiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    why: str = Field(description="1–500 characters, for HR's record; never leaves intake")
+
+
+class DecisionOut(BaseModel):
+    event_id: UUID = Field(description="the event carrying the decision (or the one in force)")
+    changed: bool = Field(description="false: these terms were already in force (200)")
+
+
+class ExemptionTermsOut(BaseModel):
+    suppressed: bool
+    threshold: int | None
+    valid_until: date | None
+
+
+class ExemptionOut(ExemptionTermsOut):
+    rule_id: str
+    in_force: bool = Field(description="false once valid_until has passed")
+    why: str
+    decided_by: str
+    decided_at: UtcDateTime
+    event_id: UUID
+
+
+class ExemptionChangeOut(BaseModel):
+    rule_id: str
+    kind: Literal["set", "lifted"]
+    why: str
+    by: str
+    at: UtcDateTime
+    before: ExemptionTermsOut | None = Field(description="none: there was no exemption")
+    after: ExemptionTermsOut | None = Field(description="none: it was lifted")
+    event_id: UUID
+
+
+class ExemptionsOut(BaseModel):
+    employee_id: str
+    exemptions: list[ExemptionOut]
+    history: list[ExemptionChangeOut] = Field(description="every decision, newest first")
