@@ -11,14 +11,16 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DOMAIN := schemas halsosupport/localtime.py services/*/domain.py services/intake/personnummer.py \
 	services/triggers/windows.py services/triggers/handlers.py services/triggers/policy.py \
+	services/triggers/timed.py \
 	services/intake/sms_commands.py services/intake/voice_flow.py
 
-.PHONY: help install run test lint format clean chromium
+.PHONY: help install run test lint format clean bench chromium
 
 help:
 	@echo "make run     set up and run the whole system with demo data (Ctrl-C stops it)"
 	@echo "make test    set up and run lint, unit, integration and end-to-end tests"
 	@echo "make lint    ruff and mypy only"
+	@echo "make bench   benchmarks; they print their figures"
 	@echo "make format  format the code with ruff"
 	@echo "make clean   remove the virtualenv and var/ (data, logs, mail)"
 
@@ -52,6 +54,9 @@ chromium:
 		echo "installing Debian's chromium for the browser tests"; \
 		$$sudo apt-get update -qq \
 			&& $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.triggers_replay
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

@@ -209,6 +209,81 @@ def replay(
 
 
 @app.command()
+def simulate(
+    policy: Annotated[Path, typer.Option(help="the policy file to try")],
+    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    to: Annotated[str, typer.Option(help="last day, YYYY-MM-DD")],
+    against: Annotated[
+        Path | None, typer.Option(help="the policy to compare with (default: the active one)")
+    ] = None,
+) -> None:
+    """What-if: how many of each trigger another policy would have fired over the recorded
+    history, per month and department, next to the active policy. Reads the reports topic;
+    changes nothing."""
+    from datetime import date
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from halsosupport.kafka import read_all
+    from schemas import decode
+    from schemas.topics import REPORTS
+    from services.triggers.handlers import ReportEvent
+    from services.triggers.policy import InvalidPolicy, load_policy
+    from services.triggers.settings import TriggersSettings
+    from services.triggers.simulate import compare
+
+    try:
+        first, last = date.fromisoformat(from_), date.fromisoformat(to)
+    except ValueError as error:
+        typer.echo(f"error: --from and --to are dates like 2026-01-31 ({error})", err=True)
+        raise typer.Exit(2) from error
+    if last < first:
+        typer.echo("error: --to is before --from", err=True)
+        raise typer.Exit(2)
+    settings = TriggersSettings()
+    try:
+        policies = [load_policy(against or settings.policy_file), load_policy(policy)]
+    except InvalidPolicy as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    events: list[ReportEvent] = []
+    skipped = 0
+    with Progress(transient=True) as progress:
+        reading = progress.add_task("reading reports", total=None)
+        for _key, value in read_all(
+            settings.kafka_bootstrap_servers,
+            REPORTS,
+            on_progress=lambda n, total: progress.update(reading, completed=n, total=total),
+        ):
+            try:
+                event = decode(value or b"")
+            except ValueError:
+                skipped += 1
+                continue
+            if isinstance(event, ReportEvent):
+                events.append(event)
+        running = progress.add_task("simulating", total=None)
+        result = compare(
+            events,
+            policies,
+            first,
+            last,
+            on_employee=lambda n, total: progress.update(running, completed=n, total=total),
+        )
+    table = Table(title=f"Triggers {first} – {last}: {len(events)} reports")
+    for column in ("month", "department", "rule", *result.policies):
+        table.add_column(column, justify="right" if "@" in column else "left")
+    for month, department, rule_id, counts in result.rows():
+        table.add_row(month, department, rule_id, *(str(c) for c in counts))
+    table.add_row("total", "", "", *(str(c) for c in result.totals()), style="bold")
+    Console().print(table)
+    if skipped:
+        typer.echo(f"{skipped} unreadable messages skipped (see the dead-letter topic)", err=True)
+
+
+@app.command()
 def broker(
     port: Annotated[
         int, typer.Option(help="port on 127.0.0.1", envvar="HALSOSUPPORT_BROKER_PORT")

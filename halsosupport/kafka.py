@@ -1,8 +1,11 @@
-"""Kafka helpers shared by the services and the broker command: readiness and topic creation."""
+"""Kafka helpers shared by the services and the commands: readiness, topic creation and reading
+a whole topic."""
 
 import time
+from collections.abc import Callable, Iterator
 
 import structlog
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -58,3 +61,42 @@ def ensure_topics(bootstrap_servers: str, specs: tuple[TopicSpec, ...] = TOPICS)
         return created
     finally:
         admin.close()
+
+
+def read_all(
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+    idle_timeout_s: float = 5.0,
+) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Every (key, value) on `topic` from offset 0 up to (at least) its end as of the call, in
+    each partition's order, without a consumer group (nothing is committed).
+
+    Records are never cut at the end offsets: the embedded broker (tansu 0.6) reports the last
+    batch's base offset + 1 as the end, so the whole last batch must be taken as it comes.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, client_id="hs-read-all"
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.beginning_offsets(partitions)
+        total = sum(ends[tp] - starts[tp] for tp in partitions)
+        done = 0
+        idle_since = time.monotonic()
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            batches = consumer.poll(timeout_ms=200)
+            if not batches and time.monotonic() - idle_since > idle_timeout_s:
+                raise BrokerUnavailable(f"{topic}: no records for {idle_timeout_s:.0f} s")
+            for records in batches.values():
+                idle_since = time.monotonic()
+                for record in records:
+                    done += 1
+                    yield record.key, record.value
+                on_progress(done, max(total, done))
+    finally:
+        consumer.close()

@@ -40,6 +40,10 @@ class CommonSettings(BaseSettings):
     # Where a consumer group that has no committed offsets starts: `earliest` reads the whole
     # history (the read models need it); `latest` only what arrives from now on.
     kafka_auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # The embedded broker (tansu 0.6) reports a partition's end as its last batch's first offset
+    # + 1, so faust's table recovery stops inside a multi-record batch and loses the state written
+    # after it. One record per batch keeps recovery exact there; leave it off on Apache Kafka.
+    kafka_one_record_per_batch: bool = False
 
     # `{service}` becomes the service's name, so each service keeps its own SQLite file.
     # On PostgreSQL every service uses its own schema (the service's name plus the prefix).

@@ -112,6 +112,7 @@ def start_system(
     ).start()
     env = {**os.environ, **ports.as_env(), **(extra_env or {})}
     env.setdefault("HALSOSUPPORT_LOG_FORMAT", "json")
+    env.setdefault("HALSOSUPPORT_KAFKA_ONE_RECORD_PER_BATCH", "true")  # see CommonSettings
     # Everything a run keeps lives under var_dir unless the environment says otherwise.
     env.setdefault("HALSOSUPPORT_DATABASE_URL", f"sqlite:///{var_dir}/db/{{service}}.sqlite3")
     env.setdefault("HALSOSUPPORT_TRIGGERS_DATA_DIR", str(var_dir / "triggers"))

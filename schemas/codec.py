@@ -11,11 +11,18 @@ from schemas.directory import (
     WorkplaceUpserted,
 )
 from schemas.envelope import Event
-from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellReported
+from schemas.reports import (
+    ExemptionLifted,
+    ExemptionSet,
+    SickReported,
+    SpellCorrected,
+    SpellRetracted,
+    WellReported,
+)
 from schemas.triggers import TriggerFired, TriggerWithdrawn
 
 ReportEvent: TypeAlias = Annotated[
-    SickReported | WellReported | SpellCorrected | SpellRetracted,
+    SickReported | WellReported | SpellCorrected | SpellRetracted | ExemptionSet | ExemptionLifted,
     Field(discriminator="event_type"),
 ]
 TriggerEvent: TypeAlias = Annotated[
@@ -30,6 +37,8 @@ AnyEvent: TypeAlias = Annotated[
     | WellReported
     | SpellCorrected
     | SpellRetracted
+    | ExemptionSet
+    | ExemptionLifted
     | TriggerFired
     | TriggerWithdrawn
     | EmployeeUpserted
@@ -44,6 +53,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     WellReported,
     SpellCorrected,
     SpellRetracted,
+    ExemptionSet,
+    ExemptionLifted,
     TriggerFired,
     TriggerWithdrawn,
     EmployeeUpserted,

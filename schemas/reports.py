@@ -88,3 +88,37 @@ class SpellRetracted(EmployeeEvent):
 
     spell_id: str
     why: str = Field(min_length=1, max_length=500)
+
+
+class ExemptionSet(EmployeeEvent):
+    """HR exempted one employee from a rule: suppressed, or held to a higher threshold.
+
+    It travels on the reports topic, keyed like the reports, so the rule engine sees it in order
+    with them and a replay rebuilds it. Why it was granted (often a diagnosis) stays in intake.
+    It never withdraws a trigger already fired; it applies to what is decided after it.
+    """
+
+    topic: ClassVar[str] = topics.REPORTS
+    event_type: Literal["ExemptionSet"] = "ExemptionSet"
+
+    rule_id: str
+    suppressed: bool = False
+    threshold: int | None = Field(default=None, ge=1)
+    valid_until: date | None = None
+    decided_by: str
+
+    @model_validator(mode="after")
+    def _says_what_changes(self) -> Self:
+        if not self.suppressed and self.threshold is None:
+            raise ValueError("an exemption either suppresses the rule or raises its threshold")
+        return self
+
+
+class ExemptionLifted(EmployeeEvent):
+    """The exemption from `rule_id` no longer applies."""
+
+    topic: ClassVar[str] = topics.REPORTS
+    event_type: Literal["ExemptionLifted"] = "ExemptionLifted"
+
+    rule_id: str
+    decided_by: str

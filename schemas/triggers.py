@@ -4,7 +4,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import topics
 from schemas.envelope import EmployeeEvent
@@ -50,6 +50,12 @@ class TriggerFired(EmployeeEvent):
     occasions: list[Occasion]
     due_on: date | None = None
     recipient_roles: list[RecipientRole]
+    day_number: int | None = Field(
+        default=None, description="for a day rule: the day of the spell it was due on"
+    )
+    explanation: str = Field(
+        default="", description="policy, rule, measure and window in words; dates only"
+    )
 
 
 class TriggerWithdrawn(EmployeeEvent):

@@ -59,6 +59,8 @@ def kafka_bootstrap() -> Iterator[str]:
             yield bootstrap
         return
     broker = EmbeddedBroker(port=free_port()).start()
+    # Workers the tests start inherit this (see CommonSettings.kafka_one_record_per_batch).
+    os.environ["HALSOSUPPORT_KAFKA_ONE_RECORD_PER_BATCH"] = "true"
     _notes.append(f"Kafka: embedded tansu broker (no Docker engine) at {broker.bootstrap_servers}")
     try:
         yield broker.bootstrap_servers

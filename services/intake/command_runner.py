@@ -14,6 +14,8 @@ from services.intake.adapters.tables import IdempotentResponse
 from services.intake.bootstrap import IntakeRuntime
 from services.intake.domain import ReportRejected
 
+StatusOf = Callable[[dict[str, Any]], int]
+
 
 class IdempotencyKeyReused(ReportRejected):
     """The key was used before for a different request (422)."""
@@ -40,10 +42,11 @@ def run_command(
     command: Callable[[SqlUnitOfWork], dict[str, Any]],
     *,
     idempotency: Idempotency | None = None,
-    status_code: int = 201,
+    status_code: int | StatusOf = 201,
 ) -> tuple[int, dict[str, Any]]:
     """Run `command` in a transaction and return (status, body); a repeated Idempotency-Key
-    returns the first answer without running anything."""
+    returns the first answer without running anything. `status_code` may depend on the body,
+    for a command that sometimes changes nothing (200 rather than 201)."""
     try:
         return _run_once(runtime, command, idempotency, status_code)
     except IntegrityError:
@@ -61,26 +64,27 @@ def _run_once(
     runtime: IntakeRuntime,
     command: Callable[[SqlUnitOfWork], dict[str, Any]],
     idempotency: Idempotency | None,
-    status_code: int,
+    status_code: int | StatusOf,
 ) -> tuple[int, dict[str, Any]]:
     with SqlUnitOfWork(runtime.engine) as uow:
         if idempotency is not None and (stored := _stored(uow, idempotency)):
             return stored
         body = command(uow)
+        code = status_code(body) if callable(status_code) else status_code
         if idempotency is not None:
             uow.store_response(
                 IdempotentResponse(
                     caller=idempotency.caller,
                     key=idempotency.key,
                     request_hash=idempotency.fingerprint,
-                    status_code=status_code,
+                    status_code=code,
                     body=body,
                     created_at=runtime.clock.now(),
                 )
             )
         uow.commit()
     runtime.relay.wake()
-    return status_code, body
+    return code, body
 
 
 def _stored(uow: SqlUnitOfWork, idempotency: Idempotency) -> tuple[int, dict[str, Any]] | None:

@@ -4,6 +4,7 @@ Every channel (nurse console, API, SMS, phone bot) goes through these functions,
 answer the same way everywhere.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -41,6 +42,15 @@ class SpellConflict(ReportRejected):
 
 class InvalidReport(ReportRejected):
     pass
+
+
+class InvalidExemption(ReportRejected):
+    pass
+
+
+class UnknownExemption(UnknownEmployee):
+    """No such exemption to lift. A kind of UnknownEmployee so the API answers 404 with no
+    mapping of its own."""
 
 
 @dataclass(frozen=True)
@@ -190,3 +200,48 @@ def check_correction(
                 f"{spell.sick_from}–{spell.well_from or 'open'}",
                 spell.spell_id,
             )
+
+
+RULE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # as the triggers policy names its rules
+WHY_MAX_CHARS = 500
+
+
+@dataclass(frozen=True)
+class ExemptionTerms:
+    """What an exemption changes about a rule: all that travels. Why it was granted does not."""
+
+    suppressed: bool
+    threshold: int | None
+    valid_until: date | None  # the last day it applies; None: until lifted
+
+
+def check_rule_id(rule_id: str) -> None:
+    if not RULE_ID.match(rule_id):
+        raise InvalidExemption(
+            f"rule_id {rule_id!r} must be lower-case letters, digits and _, start with a letter "
+            "and be at most 64 characters (e.g. 'omtankesamtal')"
+        )
+
+
+def checked_why(why: str) -> str:
+    """The reason HR records, stripped. Never echoed in a message: it is often a diagnosis."""
+    stripped = why.strip()
+    if not stripped:
+        raise InvalidExemption("why is required: say why, for HR's record (it stays in intake)")
+    if len(stripped) > WHY_MAX_CHARS:
+        raise InvalidExemption(
+            f"why is {len(stripped)} characters; at most {WHY_MAX_CHARS} are kept"
+        )
+    return stripped
+
+
+def check_exemption(terms: ExemptionTerms, *, today: date) -> None:
+    """Raise ReportRejected when the exemption would mean nothing or has already run out."""
+    if not terms.suppressed and terms.threshold is None:
+        raise InvalidExemption(
+            "give suppressed: true or a threshold; an exemption with neither changes nothing"
+        )
+    if terms.threshold is not None and terms.threshold < 1:
+        raise InvalidExemption(f"threshold must be 1 or more, got {terms.threshold}")
+    if terms.valid_until is not None and terms.valid_until < today:
+        raise InvalidExemption(f"valid_until {terms.valid_until} is in the past; today is {today}")

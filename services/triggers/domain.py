@@ -11,11 +11,12 @@ has lost its basis and is withdrawn.
 """
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
+from typing import Literal
 
-from services.triggers.windows import in_window, leaves_window_on, months_before, window_start
+from services.triggers.windows import Window, months_before
 
 TRIGGER_NAMESPACE = uuid.UUID("5b0f9a7e-2f4c-4c36-9d7a-6f1e3a0c8b21")
 
@@ -30,15 +31,92 @@ class SpellFact:
     well_from: date | None = None
     reason_category: str | None = None
     retracted: bool = False
+    expected_return: date | None = None
+
+    def ongoing_on(self, day: date) -> bool:
+        return self.sick_from <= day and (self.well_from is None or day < self.well_from)
+
+
+Metric = Literal["occasions", "bradford"]
 
 
 @dataclass(frozen=True)
 class CountRule:
+    """Fires when a measure over a rolling window reaches `threshold`.
+
+    `occasions` counts occasions starting in the window (optionally only those shorter than
+    `max_spell_days`); `bradford` is the Bradford factor S² × D over the window.
+    """
+
     rule_id: str
     threshold: int
     window_months: int
     recipient_roles: tuple[str, ...]
     due_in_days: int | None = None
+    window_days: int = 0  # instead of months
+    merge_gap_days: int | None = None  # None: the policy's
+    max_spell_days: int | None = None
+    metric: Metric = "occasions"
+
+    @cached_property
+    def window(self) -> Window:
+        if self.window_days:
+            return Window(days=self.window_days)
+        return Window(months=self.window_months)
+
+    @property
+    def window_months_at_most(self) -> int:
+        return self.window.months_at_most
+
+
+@dataclass(frozen=True)
+class DayRule:
+    """Fires on set days of a spell while it is still going on.
+
+    Anchored on `sick_from`, day 1 is the first day of absence; anchored on `expected_return`,
+    day 1 is the day after the employee was expected back (and no well report came).
+    """
+
+    rule_id: str
+    days: tuple[int, ...]
+    recipient_roles: tuple[str, ...]
+    due_in_days: int | None = None
+    anchor: Literal["sick_from", "expected_return"] = "sick_from"
+    absence_types: frozenset[str] = frozenset({"sick"})
+    # Only spells expected to last at least this long (or open with no expected return).
+    min_expected_days: int | None = None
+
+    def due_days(self, spell: SpellFact) -> list[tuple[int, date]]:
+        """(day number, date) of each day this rule is due for `spell`, whether or not it was
+        still going on then."""
+        if spell.retracted or spell.absence_type not in self.absence_types:
+            return []
+        if self.min_expected_days is not None and spell.expected_return is not None:
+            if (spell.expected_return - spell.sick_from).days < self.min_expected_days:
+                return []
+        if self.anchor == "sick_from":
+            base = spell.sick_from - timedelta(days=1)
+        elif spell.expected_return is None:
+            return []
+        else:
+            base = spell.expected_return
+        return [(n, base + timedelta(days=n)) for n in self.days]
+
+
+@dataclass(frozen=True)
+class ReasonExclusion:
+    """A reason that does not count for spells starting in a period (e.g. covid-19 in 2020)."""
+
+    reason_category: str
+    from_date: date | None = None
+    to_date: date | None = None
+
+    def excludes(self, spell: SpellFact) -> bool:
+        return (
+            spell.reason_category == self.reason_category
+            and (self.from_date is None or self.from_date <= spell.sick_from)
+            and (self.to_date is None or spell.sick_from <= self.to_date)
+        )
 
 
 @dataclass(frozen=True)
@@ -49,6 +127,13 @@ class Policy:
     counted_absence_types: frozenset[str] = frozenset({"sick"})
     excluded_reason_categories: frozenset[str] = frozenset()
     merge_gap_days: int = 0  # 0: every spell is its own occasion
+    day_rules: tuple[DayRule, ...] = ()
+    reason_exclusions: tuple[ReasonExclusion, ...] = ()
+    # Decisions about days before this are the previous policy's and are never rewritten.
+    effective_from: date | None = None
+    decided_by: str = ""
+    # How late a day rule may still fire: after downtime, not for a replayed past.
+    catch_up_days: int = 14
 
     @property
     def policy_version(self) -> str:
@@ -56,7 +141,19 @@ class Policy:
 
     @property
     def longest_window_months(self) -> int:
-        return max((rule.window_months for rule in self.count_rules), default=12)
+        return max((rule.window_months_at_most for rule in self.count_rules), default=12)
+
+    @property
+    def rule_ids(self) -> frozenset[str]:
+        return frozenset(r.rule_id for r in self.count_rules) | {r.rule_id for r in self.day_rules}
+
+    def counts(self, spell: SpellFact) -> bool:
+        return (
+            not spell.retracted
+            and spell.absence_type in self.counted_absence_types
+            and spell.reason_category not in self.excluded_reason_categories
+            and not any(exclusion.excludes(spell) for exclusion in self.reason_exclusions)
+        )
 
 
 @dataclass(frozen=True)
@@ -70,6 +167,11 @@ class Occasion:
     @property
     def spell_id(self) -> str:
         return self.spell_ids[0]
+
+    def days_absent(self, first: date, last: date) -> int:
+        """Calendar days of this occasion within [first, last] (an open one runs to `last`)."""
+        end = last if self.well_from is None else min(last, self.well_from - timedelta(days=1))
+        return max(0, (end - max(first, self.sick_from)).days + 1)
 
 
 @dataclass(frozen=True)
@@ -87,7 +189,7 @@ class Episode:
 
     @property
     def window_start(self) -> date:
-        return window_start(self.crossed_on, self.rule.window_months)
+        return self.rule.window.start(self.crossed_on)
 
     def covers(self, day: date) -> bool:
         return self.crossed_on <= day and (self.rearmed_on is None or day < self.rearmed_on)
@@ -99,83 +201,122 @@ class FiredRecord:
 
     trigger_id: str
     rule_id: str
-    crossed_on: date
+    crossed_on: date  # for a day rule: the day it was due
+    spell_id: str | None = None  # set for day rules
 
 
 @dataclass(frozen=True)
 class Decision:
     fire: tuple[Episode, ...]
     withdraw: tuple[FiredRecord, ...]
+    # Announced again for an episode that, as late reports now show, never ended in between.
+    repeated: tuple[FiredRecord, ...] = ()
 
 
-def occasions(spells: list[SpellFact], policy: Policy) -> list[Occasion]:
-    """The spells that count under the policy, merged where they follow within the gap."""
+def occasions(
+    spells: list[SpellFact], policy: Policy, rule: CountRule | None = None
+) -> list[Occasion]:
+    """The spells that count under the policy, merged where they follow within the gap (the
+    rule's own gap when it has one), and only the short ones when the rule says so."""
+    gap = policy.merge_gap_days
+    if rule is not None and rule.merge_gap_days is not None:
+        gap = rule.merge_gap_days
     counted = sorted(
-        (
-            s
-            for s in spells
-            if not s.retracted
-            and s.absence_type in policy.counted_absence_types
-            and s.reason_category not in policy.excluded_reason_categories
-        ),
-        key=lambda s: (s.sick_from, s.spell_id),
+        (s for s in spells if policy.counts(s)), key=lambda s: (s.sick_from, s.spell_id)
     )
     merged: list[Occasion] = []
     for spell in counted:
-        if merged and policy.merge_gap_days > 0 and merged[-1].well_from is not None:
+        if merged and gap > 0 and merged[-1].well_from is not None:
             last_sick_day = merged[-1].well_from - timedelta(days=1)
-            if (spell.sick_from - last_sick_day).days <= policy.merge_gap_days:
+            if (spell.sick_from - last_sick_day).days <= gap:
                 previous = merged.pop()
                 spell_ids = (*previous.spell_ids, spell.spell_id)
                 merged.append(Occasion(spell_ids, previous.sick_from, spell.well_from))
                 continue
         merged.append(Occasion((spell.spell_id,), spell.sick_from, spell.well_from))
+    if rule is not None and rule.max_spell_days is not None:
+        limit = rule.max_spell_days
+        merged = [o for o in merged if o.well_from and (o.well_from - o.sick_from).days <= limit]
     return merged
 
 
-def count_on(occasion_list: list[Occasion], day: date, months: int) -> int:
-    """How many occasions started in the window ending on `day`."""
-    return sum(1 for o in occasion_list if in_window(o.sick_from, day, months))
+def measure_on(
+    occasion_list: list[Occasion], rule: CountRule, day: date
+) -> tuple[int, list[Occasion]]:
+    """The rule's measure on `day` and the occasions it rests on, oldest first."""
+    start = rule.window.start(day)
+    if rule.metric == "occasions":
+        basis = [o for o in occasion_list if start <= o.sick_from <= day]
+        return len(basis), basis
+    basis = [o for o in occasion_list if o.days_absent(start, day) > 0]
+    absent_days = sum(o.days_absent(start, day) for o in basis)
+    return len(basis) ** 2 * absent_days, basis
+
+
+def _change_days(occasion_list: list[Occasion], rule: CountRule, today: date | None) -> set[date]:
+    """The days on which the measure can rise or fall; between them it stays put."""
+    if rule.metric == "occasions":
+        return {o.sick_from for o in occasion_list} | {
+            rule.window.leaves_on(o.sick_from) for o in occasion_list
+        }
+    # The Bradford factor grows with every day of absence: look at each day.
+    if not occasion_list:
+        return set()
+    first = min(o.sick_from for o in occasion_list)
+    last = today or max((o.well_from or o.sick_from) for o in occasion_list)
+    last = max(last, first)
+    return {first + timedelta(days=n) for n in range((last - first).days + 1)}
+
+
+Series = list[tuple[date, int, list[Occasion]]]
+
+
+def series(
+    occasion_list: list[Occasion],
+    rule: CountRule,
+    *,
+    evaluate_from: date | None = None,
+    today: date | None = None,
+) -> Series:
+    """The rule's measure on each day it can change, in order. Rules that differ only in their
+    threshold share one series."""
+    days = _change_days(occasion_list, rule, today)
+    if evaluate_from is not None:
+        days = {d for d in days if d >= evaluate_from} | {evaluate_from}
+    if today is not None:
+        days = {d for d in days if d <= today}
+    return [(day, *measure_on(occasion_list, rule, day)) for day in sorted(days)]
 
 
 def episodes(
-    occasion_list: list[Occasion], rule: CountRule, *, evaluate_from: date | None = None
+    occasion_list: list[Occasion],
+    rule: CountRule,
+    *,
+    evaluate_from: date | None = None,
+    today: date | None = None,
+    measured: Series | None = None,
 ) -> list[Episode]:
-    """Every episode of `rule`, by sweeping the days on which the count changes.
+    """Every episode of `rule`, by sweeping the days on which its measure changes.
 
     With `evaluate_from`, history before it is incomplete (pruned): the rule counts as armed only
-    once the count has been seen below the threshold on or after that day.
+    once the measure has been seen below the threshold on or after that day. `today` bounds a
+    measure that grows by itself (Bradford's days of absence).
     """
-    changes: dict[date, list[tuple[int, Occasion]]] = defaultdict(list)
-    for occasion in occasion_list:
-        changes[occasion.sick_from].append((+1, occasion))
-        changes[leaves_window_on(occasion.sick_from, rule.window_months)].append((-1, occasion))
-    days = set(changes)
-    if evaluate_from is not None:
-        days.add(evaluate_from)
-
+    if measured is None:
+        measured = series(occasion_list, rule, evaluate_from=evaluate_from, today=today)
     found: list[Episode] = []
-    current: dict[str, Occasion] = {}
     armed = evaluate_from is None
     open_episode: Episode | None = None
-    for day in sorted(days):
-        entering = [o for delta, o in changes.get(day, []) if delta > 0]
-        for delta, occasion in changes.get(day, []):
-            if delta < 0:
-                current.pop(occasion.spell_id, None)
-            else:
-                current[occasion.spell_id] = occasion
-        evaluating = evaluate_from is None or day >= evaluate_from
-        basis = tuple(sorted(current.values(), key=lambda o: o.sick_from))
-        if len(current) >= rule.threshold:
+    for day, value, basis in measured:
+        if value >= rule.threshold:
             if day == evaluate_from and not armed and open_episode is None:
-                open_episode = Episode(rule, day, basis[-1], basis, None, True)
+                open_episode = Episode(rule, day, basis[-1], tuple(basis), None, True)
                 found.append(open_episode)
-            elif armed and evaluating and entering:
-                open_episode = Episode(rule, day, entering[-1], basis, None)
+            elif armed:
+                open_episode = Episode(rule, day, basis[-1], tuple(basis), None)
                 found.append(open_episode)
                 armed = False
-        elif evaluating:
+        else:
             if open_episode is not None:
                 found[-1] = replace(open_episode, rearmed_on=day)
                 open_episode = None
@@ -189,6 +330,13 @@ def trigger_id(employee_id: str, rule_id: str, crossing_spell_id: str, policy_ve
     return str(uuid.uuid5(TRIGGER_NAMESPACE, name))
 
 
+def day_trigger_id(employee_id: str, rule_id: str, spell_id: str, day_number: int) -> str:
+    """One id per spell, rule and day, whatever the policy version: a new version of the policy
+    never announces the same day of the same spell twice."""
+    name = f"{employee_id}|{rule_id}|{spell_id}|day {day_number}"
+    return str(uuid.uuid5(TRIGGER_NAMESPACE, name))
+
+
 def reconcile(
     found: list[Episode],
     fired: list[FiredRecord],
@@ -199,7 +347,8 @@ def reconcile(
     """Which episodes to announce and which earlier firings lost their basis.
 
     Firings are matched by rule and date, not by policy version, so a new policy version never
-    re-announces an episode that was already announced.
+    re-announces an episode that was already announced. When a late report joins two episodes
+    into one, the later announcement is withdrawn as a repeat: one episode, one conversation.
     """
     mine = [f for f in fired if f.rule_id == rule_id]
     to_fire = tuple(
@@ -207,13 +356,16 @@ def reconcile(
         for e in found
         if not e.began_before_evaluation and not any(e.covers(f.crossed_on) for f in mine)
     )
-    to_withdraw = tuple(
-        f
-        for f in mine
-        if (evaluate_from is None or f.crossed_on >= evaluate_from)
-        and not any(e.covers(f.crossed_on) for e in found)
-    )
-    return Decision(fire=to_fire, withdraw=to_withdraw)
+    judged = [f for f in mine if evaluate_from is None or f.crossed_on >= evaluate_from]
+    to_withdraw = tuple(f for f in judged if not any(e.covers(f.crossed_on) for e in found))
+    repeated: list[FiredRecord] = []
+    for episode in found:
+        covered = sorted(
+            (f for f in mine if episode.covers(f.crossed_on)),
+            key=lambda f: (f.crossed_on, f.trigger_id),
+        )
+        repeated.extend(f for f in covered[1:] if f in judged)
+    return Decision(fire=to_fire, withdraw=to_withdraw, repeated=tuple(repeated))
 
 
 def evaluation_start(today: date, policy: Policy, margin_months: int = 3) -> date:

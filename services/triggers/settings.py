@@ -13,3 +13,7 @@ class TriggersSettings(CommonSettings):
     # The faust application id names its consumer group and its internal topics.
     triggers_app_id: str = "halsosupport-triggers"
     triggers_data_dir: Path = Path("var/triggers")
+    # How often the timer looks for rules that time alone brings due (day rules, Bradford).
+    triggers_tick_interval_s: float = 60.0
+    # Rehearsals and tests: act as if it were this many days later (0 in production).
+    triggers_clock_offset_days: int = 0

@@ -13,7 +13,7 @@ import pytest
 
 from halsosupport import processes
 from schemas.envelope import Channel, OrgRef, Source
-from schemas.reports import ReasonVisibility, SickReported, WellReported
+from schemas.reports import ReasonVisibility, SickReported, SpellRetracted, WellReported
 from schemas.topics import DEADLETTER, REPORTS, TRIGGERS
 from schemas.triggers import TriggerFired
 from tests.support import events_on, eventually, publish, random_id, read_topic
@@ -21,9 +21,12 @@ from tests.support import events_on, eventually, publish, random_id, read_topic
 SRC = Source(channel=Channel.NURSE, registered_by="n")
 
 
-def start_worker(kafka_bootstrap: str, app_id: str, port: int, tmp_path) -> subprocess.Popen:
+def start_worker(
+    kafka_bootstrap: str, app_id: str, port: int, tmp_path, **extra_env: str
+) -> subprocess.Popen:
     env = {
         **os.environ,
+        **extra_env,
         "HALSOSUPPORT_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "HALSOSUPPORT_TRIGGERS_APP_ID": app_id,
         "HALSOSUPPORT_TRIGGERS_PORT": str(port),
@@ -117,6 +120,81 @@ def test_the_worker_fires_once_dead_letters_poison_and_remembers_across_a_restar
             lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").json()["applied"] >= 2,
             timeout_s=30,
         )
-        assert len(events_on(kafka_bootstrap, TRIGGERS, employee)) == 1  # no second announcement
+        announced = eventually(
+            lambda: (e := events_on(kafka_bootstrap, TRIGGERS, employee))[1:] and e
+        )
+        # The 5th occasion calls HR; the omtankesamtal is not announced a second time.
+        assert [e.rule_id for e in announced] == ["omtankesamtal", "hr_contact"]
+    finally:
+        processes.stop(worker)
+
+
+def retraction(employee: str, spell_id: str, at: datetime) -> SpellRetracted:
+    return SpellRetracted(
+        event_id=uuid.uuid4(),
+        occurred_at=at,
+        source=SRC,
+        employee_id=employee,
+        org=OrgRef(workplace_id="w", department_id="d", manager_id="m"),
+        spell_id=spell_id,
+        why="registrerad på fel person",
+    )
+
+
+def signature(events) -> list[tuple[str, str, str]]:
+    return [(e.event_type, e.trigger_id, str(e.event_id)) for e in events]
+
+
+@pytest.mark.timeout(240)
+def test_replaying_the_reports_topic_into_empty_state_announces_exactly_the_same(
+    kafka_bootstrap, tmp_path
+):
+    employee = random_id("e")
+    days = [date(2026, 1, 10), date(2026, 3, 2), date(2026, 6, 15), date(2026, 9, 1)]
+    history = reports(employee, days)
+    history.append(retraction(employee, history[0].spell_id, datetime(2026, 9, 5, 9, tzinfo=UTC)))
+    first_port, second_port = processes.free_port(), processes.free_port()
+    worker = start_worker(kafka_bootstrap, random_id("triggers-live"), first_port, tmp_path)
+    try:
+        publish(kafka_bootstrap, *history)
+        live = eventually(lambda: (e := events_on(kafka_bootstrap, TRIGGERS, employee))[1:] and e)
+        assert [e.event_type for e in live] == ["TriggerFired", "TriggerWithdrawn"]
+    finally:
+        processes.stop(worker)
+    # A new application id: empty state, the whole reports topic from offset 0.
+    worker = start_worker(kafka_bootstrap, random_id("triggers-replay"), second_port, tmp_path)
+    try:
+        both = eventually(lambda: (e := events_on(kafka_bootstrap, TRIGGERS, employee))[3:] and e)
+        assert signature(both[2:]) == signature(both[:2])
+    finally:
+        processes.stop(worker)
+
+
+@pytest.mark.timeout(240)
+def test_rules_that_fell_due_while_the_worker_was_down_fire_when_it_starts(
+    kafka_bootstrap, tmp_path
+):
+    employee = random_id("e")
+    now = datetime.now(UTC)
+    (sick,) = [e for e in reports(employee, [now.date()]) if isinstance(e, SickReported)]
+    publish(kafka_bootstrap, sick.model_copy(update={"occurred_at": now}))
+    # The worker comes back a week later (its clock moved on by 7 days).
+    worker = start_worker(
+        kafka_bootstrap,
+        random_id("triggers-catch-up"),
+        processes.free_port(),
+        tmp_path,
+        HALSOSUPPORT_TRIGGERS_CLOCK_OFFSET_DAYS="7",
+        HALSOSUPPORT_TRIGGERS_TICK_INTERVAL_S="1",
+    )
+    try:
+        caught_up = eventually(
+            lambda: (e := events_on(kafka_bootstrap, TRIGGERS, employee))[1:] and e, timeout_s=60
+        )
+        assert [(e.rule_id, e.day_number) for e in caught_up] == [
+            ("nurse_followup", 3),
+            ("certificate_reminder", 6),
+        ]
+        assert caught_up[1].window_end == sick.sick_from + timedelta(days=5)
     finally:
         processes.stop(worker)

@@ -13,6 +13,8 @@ from services.intake.adapters.tables import (
     Contact,
     Department,
     Employee,
+    Exemption,
+    ExemptionChange,
     IdempotentResponse,
     OutboxMessage,
     Placement,
@@ -140,9 +142,14 @@ class SqlUnitOfWork(UnitOfWork):
         | SpellChange
         | Placement
         | WorkplacePeriod
-        | Contact,
+        | Contact
+        | Exemption
+        | ExemptionChange,
     ) -> None:
         self.session.add(row)
+
+    def remove(self, row: Exemption) -> None:
+        self.session.delete(row)
 
     def flush(self) -> None:
         self.session.flush()
@@ -166,6 +173,27 @@ class SqlUnitOfWork(UnitOfWork):
             .order_by(col(Employee.name))
         ).all()
         return [(s, e, w) for s, e, w in rows]
+
+    # exemptions
+    def exemption(self, employee_id: str, rule_id: str) -> Exemption | None:
+        return self.session.get(Exemption, (employee_id, rule_id))
+
+    def exemptions_of(self, employee_id: str) -> list[Exemption]:
+        query = (
+            select(Exemption)
+            .where(Exemption.employee_id == employee_id)
+            .order_by(col(Exemption.rule_id))
+        )
+        return list(self.session.exec(query))
+
+    def exemption_history(self, employee_id: str) -> list[ExemptionChange]:
+        """Every decision about the employee's exemptions, oldest first."""
+        query = (
+            select(ExemptionChange)
+            .where(ExemptionChange.employee_id == employee_id)
+            .order_by(col(ExemptionChange.id))
+        )
+        return list(self.session.exec(query))
 
     # idempotency
     def stored_response(self, caller: str, key: str) -> IdempotentResponse | None:

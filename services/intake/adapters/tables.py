@@ -146,3 +146,35 @@ class OutboxMessage(IntakeTable, table=True):
     published_at: datetime | None = Field(
         default=None, sa_type=sa.DateTime(timezone=True), index=True
     )
+
+
+class Exemption(IntakeTable, table=True):
+    """HR's exemption of one employee from one trigger rule, as it stands; lifting removes it.
+    `why` (often a diagnosis) stays here: the events carry only the terms."""
+
+    employee_id: str = Field(foreign_key="employee.employee_id", primary_key=True, max_length=64)
+    rule_id: str = Field(primary_key=True, max_length=64)
+    suppressed: bool = False
+    threshold: int | None = None
+    valid_until: date | None = None
+    why: str
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    event_id: str = Field(max_length=36)  # the ExemptionSet that put these terms in force
+
+
+class ExemptionChange(IntakeTable, table=True):
+    """Every exemption set, changed or lifted: who, when, why, and the terms before and after
+    (None before the first one, and after a lift)."""
+
+    __tablename__ = "exemption_change"
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: str = Field(foreign_key="employee.employee_id", index=True, max_length=64)
+    rule_id: str = Field(max_length=64)
+    kind: str = Field(max_length=8)  # set | lifted
+    why: str
+    by: str = Field(max_length=64)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    event_id: str = Field(max_length=36)

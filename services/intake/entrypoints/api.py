@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 from halsosupport.web import install_common
 from services.intake import domain, personnummer
 from services.intake.bootstrap import IntakeRuntime, bootstrap
-from services.intake.entrypoints import console, directory, directory_import, reports, twilio_routes
+from services.intake.entrypoints import (
+    console,
+    directory,
+    directory_import,
+    exemptions,
+    reports,
+    twilio_routes,
+)
 from services.intake.entrypoints.deps import Runtime
 from services.intake.settings import IntakeSettings
 
@@ -68,4 +75,5 @@ def create_app(settings: IntakeSettings, runtime: IntakeRuntime | None = None) -
     app.include_router(directory_import.router)
     app.include_router(twilio_routes.router)
     app.include_router(console.router)
+    app.include_router(exemptions.router)
     return app

@@ -17,3 +17,4 @@ def get_runtime(request: Request) -> IntakeRuntime:
 Runtime = Annotated[IntakeRuntime, Depends(get_runtime)]
 Nurse = Annotated[Principal, Depends(require_role(Role.NURSE))]
 DirectoryReader = Annotated[Principal, Depends(require_role(Role.NURSE, Role.ADMIN))]
+ExemptionDecider = Annotated[Principal, Depends(require_role(Role.HR, Role.ADMIN))]

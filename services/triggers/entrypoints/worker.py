@@ -6,6 +6,8 @@ sends what the rules decide to `halsosupport.triggers.v1`, keyed by employee id.
 """
 
 import asyncio
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
@@ -15,7 +17,7 @@ from halsosupport.consumer import backoff_s, deadletter_value
 from schemas import decode, encode
 from schemas.topics import DEADLETTER, REPORTS, TOPICS, TRIGGERS
 from services.triggers.domain import Policy
-from services.triggers.handlers import EmployeeState, ReportEvent, apply_report
+from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
 
 log = structlog.get_logger("triggers.worker")
@@ -40,6 +42,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         broker_session_timeout=max(6.0, 2 * rebalance_s),
         broker_heartbeat_interval=1.0,
         producer_acks=-1,
+        producer_max_batch_size=1 if settings.kafka_one_record_per_batch else 16384,
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -52,7 +55,31 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         partitions=REPORT_PARTITIONS,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
-    counters = {"applied": 0, "triggers_sent": 0, "deadlettered": 0}
+    # Ticks: the timer may not write the table (faust ties every write to the partition of the
+    # message being processed), so it sends a tick per employee with something due, and the
+    # tick agent, on the employee's own partition, decides and writes.
+    ticks = app.topic(
+        f"{settings.triggers_app_id}-ticks",
+        internal=True,
+        partitions=REPORT_PARTITIONS,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0}
+
+    def now() -> datetime:
+        return datetime.now(UTC) + timedelta(days=settings.triggers_clock_offset_days)
+
+    async def send_triggers(employee_id: str, out: list[TriggerEvent]) -> None:
+        for trigger_event in out:
+            await send_until_accepted(triggers, employee_id.encode(), encode(trigger_event))
+            log.info(
+                "trigger_event_sent",
+                event_type=trigger_event.event_type,
+                rule_id=trigger_event.rule_id,
+                employee_id=employee_id,
+            )
+        counters["triggers_sent"] += len(out)
 
     async def deadletter_message(message: Any, error: str) -> None:
         dead = deadletter_value(
@@ -87,17 +114,35 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
                 await deadletter_message(message, f"{type(error).__name__}: {error}")
                 continue
             states[event.employee_id] = new_state.to_json()
-            for trigger_event in out:
-                key = event.employee_id.encode()
-                await send_until_accepted(triggers, key, encode(trigger_event))
-                log.info(
-                    "trigger_event_sent",
-                    event_type=trigger_event.event_type,
-                    rule_id=trigger_event.rule_id,
-                    employee_id=event.employee_id,
-                )
+            await send_triggers(event.employee_id, out)
             counters["applied"] += 1
-            counters["triggers_sent"] += len(out)
+
+    @app.timer(interval=settings.triggers_tick_interval_s)
+    async def look_for_due_rules() -> None:
+        """Runs shortly after start too, so what fell due while the worker was down fires."""
+        moment = now()
+        due = [
+            key
+            for key, value in list(states.items())
+            if tick(EmployeeState.from_json(value), key, policy, moment)[1]
+        ]
+        for employee_id in due:
+            payload = json.dumps({"now": moment.isoformat()}).encode()
+            await send_until_accepted(ticks, employee_id.encode(), payload)
+        if due:
+            log.info("ticks_sent", employees=len(due))
+
+    @app.agent(ticks)
+    async def process_ticks(stream: faust.StreamT[bytes]) -> None:
+        async for message in stream.events():
+            employee_id = message.key.decode()
+            moment = datetime.fromisoformat(json.loads(message.value)["now"])
+            state = EmployeeState.from_json(states.get(employee_id))
+            new_state, out = tick(state, employee_id, policy, moment)
+            if out:
+                states[employee_id] = new_state.to_json()
+                await send_triggers(employee_id, out)
+            counters["ticks"] += 1
 
     @app.page("/healthz")
     async def healthz(web: Any, _request: Any) -> Any:
@@ -106,6 +151,8 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
                 "status": "ok",
                 "service": "triggers",
                 "policy": policy.policy_version,
+                "policy_effective_from": str(policy.effective_from or ""),
+                "policy_decided_by": policy.decided_by,
                 "assigned_partitions": len(app.assignor.assigned_actives()),
                 **counters,
             }
@@ -134,5 +181,12 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
     settings.triggers_data_dir.mkdir(parents=True, exist_ok=True)  # faust does not create it
     app = create_app(settings, policy)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
-    log.info("triggers_starting", policy=policy.policy_version, port=settings.triggers_port)
+    log.info(
+        "triggers_starting",
+        policy=policy.policy_version,
+        effective_from=str(policy.effective_from or ""),
+        decided_by=policy.decided_by,
+        rules=sorted(policy.rule_ids),
+        port=settings.triggers_port,
+    )
     worker.execute_from_commandline()
