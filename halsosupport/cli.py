@@ -75,7 +75,7 @@ Hälsosupport is running.
   stats API            http://127.0.0.1:{p.stats}/v1/stats/today
   notifier health      http://127.0.0.1:{p.notifier}/healthz
   triggers health      http://127.0.0.1:{p.triggers}/healthz
-  mailbox              {var_dir / "mail"}/  (every mail as an .eml file; SMTP on 127.0.0.1:{p.mail})
+  mailbox              http://127.0.0.1:{p.mail_web}/  (files in {var_dir / "mail"}/; SMTP on {p.mail})
   logs                 {var_dir / "log"}/
 
 Register a sick call (a nurse's token for the next 12 hours):
@@ -283,6 +283,25 @@ def simulate(
         typer.echo(f"{skipped} unreadable messages skipped (see the dead-letter topic)", err=True)
 
 
+@app.command("preview-messages")
+def preview_messages(
+    out: Annotated[Path, typer.Option(help="folder for the rendered files")] = Path("var/preview"),
+    language: Annotated[str, typer.Option(help="sv, en or all")] = "all",
+) -> None:
+    """Render every message template (each trigger rule too) with made-up data, as .txt and
+    .html files, to read the wording without sending anything."""
+    from services.notifier.preview import render_all
+    from services.notifier.rendering import Renderer
+
+    renderer = Renderer()
+    known = renderer.languages()
+    if language != "all" and language not in known:
+        typer.echo(f"error: --language is one of {', '.join(known)} or all", err=True)
+        raise typer.Exit(2)
+    for path in render_all(out, known if language == "all" else [language], renderer):
+        typer.echo(str(path))
+
+
 @app.command()
 def broker(
     port: Annotated[
@@ -321,8 +340,15 @@ def mail(
         int, typer.Option(help="SMTP port on 127.0.0.1", envvar="HALSOSUPPORT_SMTP_PORT")
     ] = 1025,
     directory: Annotated[Path, typer.Option(help="where .eml files are kept")] = Path("var/mail"),
+    web_port: Annotated[
+        int,
+        typer.Option(
+            help="port of the read-only mailbox page on 127.0.0.1; 0 turns it off",
+            envvar="HALSOSUPPORT_MAIL_WEB_PORT",
+        ),
+    ] = 1080,
 ) -> None:
-    """Development SMTP server that keeps every message as an .eml file."""
+    """Development SMTP server that keeps every message as an .eml file, and a mailbox page."""
     from halsosupport import devmail, processes
     from halsosupport.logs import configure_logging
     from halsosupport.settings import CommonSettings
@@ -330,7 +356,7 @@ def mail(
     settings = CommonSettings()
     configure_logging("mail", settings.log_format, settings.log_level)
     processes.interrupt_on_sigterm()
-    devmail.serve(directory, port=port)
+    devmail.serve(directory, port=port, web_port=web_port)
 
 
 @app.command()

@@ -47,7 +47,15 @@ def configure_logging(service: str, log_format: LogFormat, level: str = "INFO") 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "kafka", "faust", "mode", "aiohttp.access", "mail.log"):
+    for noisy in (
+        "aiokafka",
+        "kafka",
+        "faust",
+        "mode",
+        "aiohttp.access",
+        "mail.log",
+        "twilio.http_client",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

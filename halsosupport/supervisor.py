@@ -26,12 +26,14 @@ class RunSettings(CommonSettings):
     stats_port: int = 8001
     notifier_port: int = 8002
     triggers_port: int = 8003
+    mail_web_port: int = 1080
 
 
 @dataclass(frozen=True)
 class Ports:
     broker: int = 9092
     mail: int = 1025
+    mail_web: int = 1080
     intake: int = 8000
     stats: int = 8001
     notifier: int = 8002
@@ -42,6 +44,7 @@ class Ports:
         return cls(
             broker=settings.broker_port,
             mail=settings.smtp_port,
+            mail_web=settings.mail_web_port,
             intake=settings.intake_port,
             stats=settings.stats_port,
             notifier=settings.notifier_port,
@@ -52,6 +55,7 @@ class Ports:
         return {
             "HALSOSUPPORT_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.broker}",
             "HALSOSUPPORT_SMTP_PORT": str(self.mail),
+            "HALSOSUPPORT_MAIL_WEB_PORT": str(self.mail_web),
             "HALSOSUPPORT_INTAKE_PORT": str(self.intake),
             "HALSOSUPPORT_STATS_PORT": str(self.stats),
             "HALSOSUPPORT_NOTIFIER_PORT": str(self.notifier),
@@ -119,7 +123,16 @@ def start_system(
     system = System(broker=broker, children={}, ports=ports, var_dir=var_dir, env=env)
     try:
         system.children["mail"] = processes.spawn(
-            [*CLI, "mail", "--port", str(ports.mail), "--directory", str(var_dir / "mail")],
+            [
+                *CLI,
+                "mail",
+                "--port",
+                str(ports.mail),
+                "--directory",
+                str(var_dir / "mail"),
+                "--web-port",
+                str(ports.mail_web),
+            ],  # fmt: skip
             env=env,
             log_path=log_dir / "mail.log",
         )

@@ -11,6 +11,7 @@ from schemas.directory import (
     WorkplaceUpserted,
 )
 from schemas.envelope import Event
+from schemas.notifications import NotificationFailed
 from schemas.reports import (
     ExemptionLifted,
     ExemptionSet,
@@ -44,7 +45,8 @@ AnyEvent: TypeAlias = Annotated[
     | EmployeeUpserted
     | WorkplaceUpserted
     | DepartmentUpserted
-    | ContactUpserted,
+    | ContactUpserted
+    | NotificationFailed,
     Field(discriminator="event_type"),
 ]
 
@@ -61,6 +63,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     WorkplaceUpserted,
     DepartmentUpserted,
     ContactUpserted,
+    NotificationFailed,
 )
 
 _any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type,unused-ignore]

@@ -1,23 +1,41 @@
 """Who is told what, without I/O. The rendering data never holds a reason unless the employee
 shared it: a withheld reason is replaced by the words of the sources before it is stored."""
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from halsosupport.localtime import local_date
+from halsosupport.localtime import STOCKHOLM, local_date
 from schemas.reasons import CONFIDENTIAL_SV, WITHHELD_SV, reason_label
 from schemas.reports import AbsenceType, ReasonVisibility, SickReported, WellReported
-from schemas.triggers import TriggerFired, TriggerWithdrawn
+from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
 
 EMAIL = "email"
+SMS = "sms"
+PERSON, CONTACT, ADDRESS = "person", "contact", "address"
 
 ABSENCE_LABELS = {AbsenceType.SICK: "Sjukdom", AbsenceType.VAB: "Vård av barn (VAB)"}
 WITHHELD_TEXT = {
     ReasonVisibility.WITHHELD: WITHHELD_SV,
     ReasonVisibility.CONFIDENTIAL: CONFIDENTIAL_SV,
 }
-RULE_TEMPLATES = {"omtankesamtal": "trigger_omtankesamtal"}
+# Rules that reach the employee by SMS; other rules have nothing to say to the employee.
+SMS_TEMPLATES = {
+    "certificate_reminder": "sms_certificate_reminder",
+    "well_report_missing": "sms_well_report_missing",
+}
+CONTACT_ROLES = {
+    RecipientRole.REHAB_COORDINATOR,
+    RecipientRole.PAYROLL,
+    RecipientRole.OCCUPATIONAL_HEALTH,
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: str  # person | contact | address
+    recipient_id: str | None  # None: the manager, found when sending (the directory is late)
+    role: str
 
 
 @dataclass(frozen=True)
@@ -27,10 +45,38 @@ class Routing:
     manager_id: str | None = None
     deputy_manager_id: str | None = None
     hr_specialist_id: str | None = None
+    scheduler_id: str | None = None
+    department_id: str | None = None
+    # role -> contact ids for the department (or the whole organisation)
+    contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    away: frozenset[str] = frozenset()  # people away sick themselves
 
-    def nearest_manager(self) -> str | None:
-        """The manager; when missing, the deputy; then the department's HR specialist."""
-        return self.manager_id or self.deputy_manager_id or self.hr_specialist_id
+    def nearest_manager(self, employee_id: str | None = None) -> str | None:
+        """The manager; when missing or away (or the employee themself), the deputy; then the
+        department's HR specialist."""
+        for candidate in (self.manager_id, self.deputy_manager_id, self.hr_specialist_id):
+            if candidate and candidate not in self.away and candidate != employee_id:
+                return candidate
+        return None
+
+    def recipients(self, role: RecipientRole, employee_id: str) -> list[Recipient]:
+        """Who holds `role` for this employee; nobody for the nurse (her list is the console)."""
+        if role is RecipientRole.MANAGER:
+            # Nobody known yet: recorded all the same, and addressed once the directory knows.
+            return [Recipient(PERSON, self.nearest_manager(employee_id), role.value)]
+        elif role is RecipientRole.DEPUTY_MANAGER:
+            ids = [self.deputy_manager_id]
+        elif role is RecipientRole.HR_SPECIALIST:
+            ids = [self.hr_specialist_id]
+        elif role is RecipientRole.SCHEDULER:
+            ids = [self.scheduler_id]
+        elif role is RecipientRole.EMPLOYEE:
+            ids = [employee_id]
+        elif role in CONTACT_ROLES:
+            return [Recipient(CONTACT, c, role.value) for c in self.contacts.get(role.value, ())]
+        else:
+            ids = []
+        return [Recipient(PERSON, i, role.value) for i in ids if i]
 
 
 @dataclass(frozen=True)
@@ -41,10 +87,11 @@ class PlannedMessage:
     source_event_id: str
     employee_id: str
     workplace_id: str
-    recipient_id: str | None
+    recipient: Recipient
     channel: str
     template: str
     context: dict[str, Any]
+    trigger_id: str | None = None
 
 
 def reason_text(visibility: ReasonVisibility, category: str | None) -> str:
@@ -61,37 +108,78 @@ def _iso(day: date | None) -> str | None:
 
 
 def _planned(
-    event: Any, recipient_id: str | None, template: str, context: dict[str, Any]
+    event: Any,
+    recipient: Recipient,
+    template: str,
+    context: dict[str, Any],
+    *,
+    channel: str = EMAIL,
+    trigger_id: str | None = None,
 ) -> PlannedMessage:
     return PlannedMessage(
-        dedupe_key=f"{event.event_id}:{recipient_id}:{EMAIL}",
+        dedupe_key=f"{event.event_id}:{recipient.kind}:{recipient.recipient_id}:{channel}",
         source_event_id=str(event.event_id),
         employee_id=event.employee_id,
         workplace_id=event.org.workplace_id,
-        recipient_id=recipient_id,
-        channel=EMAIL,
+        recipient=recipient,
+        channel=channel,
         template=template,
-        context=context,
+        context={**context, "recipient_role": recipient.role},
+        trigger_id=trigger_id,
     )
 
 
+def _manager_and_scheduler(
+    event: SickReported | WellReported,
+    routing: Routing,
+    manager_template: str,
+    manager_context: dict[str, Any],
+    scheduler_template: str,
+    scheduler_context: dict[str, Any],
+) -> list[PlannedMessage]:
+    planned = [
+        _planned(event, r, manager_template, manager_context)
+        for r in routing.recipients(RecipientRole.MANAGER, event.employee_id)
+    ]
+    told = {p.recipient.recipient_id for p in planned}
+    planned += [
+        _planned(event, r, scheduler_template, scheduler_context)
+        for r in routing.recipients(RecipientRole.SCHEDULER, event.employee_id)
+        if r.recipient_id not in told and r.recipient_id != event.employee_id
+    ]
+    return planned
+
+
 def plan_sick_reported(event: SickReported, routing: Routing) -> list[PlannedMessage]:
-    """The nearest manager hears at once: dates, type, degree and the reason only if shared."""
-    context = {
+    """The nearest manager hears at once: dates, type, degree and the reason only if shared.
+    The scheduler hears who is away and until when, never why."""
+    manager = {
         "reported_on": local_date(event.occurred_at).isoformat(),
         "sick_from": event.sick_from.isoformat(),
         "absence": ABSENCE_LABELS[event.absence_type],
+        "absence_type": event.absence_type.value,
         "degree_percent": event.degree_percent,
         "reason": reason_text(event.reason_visibility, event.reason_category),
         "work_related": event.work_related,
         "expected_return": _iso(event.expected_return),
     }
-    return [_planned(event, routing.nearest_manager(), "sick_reported", context)]
+    scheduler = {
+        "away_from": event.sick_from.isoformat(),
+        "expected_return": manager["expected_return"],
+    }
+    return _manager_and_scheduler(
+        event, routing, "sick_reported", manager, "scheduler_away", scheduler
+    )
 
 
-def plan_well_reported(event: WellReported, routing: Routing) -> list[PlannedMessage]:
-    context = {"well_from": event.well_from.isoformat()}
-    return [_planned(event, routing.nearest_manager(), "well_reported", context)]
+def plan_well_reported(
+    event: WellReported, routing: Routing, sick_from: date | None = None
+) -> list[PlannedMessage]:
+    manager = {"well_from": event.well_from.isoformat(), "sick_from": _iso(sick_from)}
+    scheduler = {"back_from": event.well_from.isoformat()}
+    return _manager_and_scheduler(
+        event, routing, "well_reported", manager, "scheduler_back", scheduler
+    )
 
 
 def plan_trigger_fired(event: TriggerFired, routing: Routing) -> list[PlannedMessage]:
@@ -107,14 +195,62 @@ def plan_trigger_fired(event: TriggerFired, routing: Routing) -> list[PlannedMes
             for o in event.occasions
         ],
         "policy_version": event.policy_version,
+        "sick_from": event.occasions[-1].sick_from.isoformat() if event.occasions else None,
+        "day_number": event.day_number,
+        "explanation": event.explanation,
     }
-    template = RULE_TEMPLATES.get(event.rule_id, "trigger_generic")
-    recipients = {routing.nearest_manager()} if "manager" in event.recipient_roles else set()
-    if "hr_specialist" in event.recipient_roles:
-        recipients.add(routing.hr_specialist_id)
-    return [_planned(event, r, template, context) for r in sorted(recipients, key=str)]
+    planned: list[PlannedMessage] = []
+    seen: set[tuple[str, str | None, str]] = set()
+    for role in event.recipient_roles:
+        for recipient in routing.recipients(role, event.employee_id):
+            channel = SMS if role is RecipientRole.EMPLOYEE else EMAIL
+            if channel == SMS and event.rule_id not in SMS_TEMPLATES:
+                continue
+            key = (recipient.kind, recipient.recipient_id, channel)
+            if key in seen:  # one person holding two of the rule's roles hears once
+                continue
+            seen.add(key)
+            template = SMS_TEMPLATES[event.rule_id] if channel == SMS else "trigger"
+            planned.append(
+                _planned(
+                    event,
+                    recipient,
+                    template,
+                    context,
+                    channel=channel,
+                    trigger_id=event.trigger_id,
+                )
+            )
+    return planned
 
 
-def plan_trigger_withdrawn(event: TriggerWithdrawn, routing: Routing) -> list[PlannedMessage]:
+def plan_trigger_withdrawn(event: TriggerWithdrawn, told: list[Recipient]) -> list[PlannedMessage]:
+    """The same people who were told of the trigger by mail hear that it no longer stands."""
     context = {"rule_id": event.rule_id, "why": event.why}
-    return [_planned(event, routing.nearest_manager(), "trigger_withdrawn", context)]
+    return [
+        _planned(event, r, "trigger_withdrawn", context, trigger_id=event.trigger_id) for r in told
+    ]
+
+
+def is_urgent(template: str, rule_id: str | None, urgent: list[str]) -> bool:
+    """Urgent messages skip the digest: named by template, or by rule id for triggers."""
+    return template in urgent or (rule_id is not None and rule_id in urgent)
+
+
+def next_digest_at(now: datetime, at: str) -> datetime:
+    """The next morning digest time (local, e.g. "07:00") after `now`, as an aware datetime."""
+    hour, minute = (int(part) for part in at.split(":"))
+    local_now = now.astimezone(STOCKHOLM)
+    candidate = datetime.combine(local_now.date(), time(hour, minute), tzinfo=STOCKHOLM)
+    if candidate <= local_now:
+        candidate = datetime.combine(
+            local_now.date() + timedelta(days=1), time(hour, minute), tzinfo=STOCKHOLM
+        )
+    return candidate.astimezone(UTC)  # stored and compared in UTC (SQLite compares text)
+
+
+def crisis_mail_due(now: datetime, at: str) -> date | None:
+    """The day whose crisis mail is due now (at or after the configured local time)."""
+    hour, minute = (int(part) for part in at.split(":"))
+    local_now = now.astimezone(STOCKHOLM)
+    return local_now.date() if local_now.time() >= time(hour, minute) else None

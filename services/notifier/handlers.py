@@ -1,99 +1,281 @@
-"""Recording messages from events, and sending what is due."""
+"""Recording messages from events, and sending what is due.
+
+A message is written to the database before anything is sent (the consumer commits its offsets
+only after that), sent from there with retries, and marked sent only once the provider accepted
+it; so a replay or a redelivery sends nothing twice and an outage loses nothing.
+"""
 
 import hashlib
 import random
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
 from halsosupport.consumer import Consumed
-from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
-from schemas.reports import SickReported, WellReported
+from halsosupport.localtime import local_date
+from schemas.directory import (
+    ContactUpserted,
+    DepartmentUpserted,
+    EmployeeUpserted,
+    WorkplaceUpserted,
+)
+from schemas.envelope import Channel, Event, Source
+from schemas.notifications import NotificationFailed
+from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellReported
 from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.notifier import domain
-from services.notifier.adapters.smtp_mailer import PermanentSendError, TransientSendError
+from services.notifier.adapters.errors import PermanentSendError, TransientSendError
 from services.notifier.adapters.sql_repo import SqlUnitOfWork
-from services.notifier.adapters.tables import Department, Message, Person, Workplace
-from services.notifier.ports import Clock, Mailer
+from services.notifier.adapters.tables import Contact, Department, Message, Person, Workplace
+from services.notifier.ports import Clock, Mailer, SmsSender
 from services.notifier.rendering import Renderer
 from services.notifier.settings import NotifierSettings
 
 log = structlog.get_logger("notifier.handlers")
-
-PLANNERS: dict[type, Callable[..., list[domain.PlannedMessage]]] = {
-    SickReported: domain.plan_sick_reported,
-    WellReported: domain.plan_well_reported,
-    TriggerFired: domain.plan_trigger_fired,
-    TriggerWithdrawn: domain.plan_trigger_withdrawn,
-}
+SOURCE = Source(channel=Channel.SYSTEM, registered_by="notifier")
+UowFactory = Callable[[], SqlUnitOfWork]
 
 
-def apply_batch(*, uow: SqlUnitOfWork, clock: Clock, batch: list[Consumed]) -> int:
+# --- recording --------------------------------------------------------------------------------
+
+
+def apply_batch(
+    *, uow: SqlUnitOfWork, clock: Clock, batch: list[Consumed], settings: NotifierSettings
+) -> int:
     """Apply directory changes and record the messages events call for, in one transaction.
     The consumer commits the offsets only after this returns."""
     recorded = 0
     now = clock.now()
     for item in batch:
         event = item.event
-        if isinstance(event, EmployeeUpserted):
-            uow.upsert(
-                Person(
-                    person_id=event.employee_id,
-                    name=event.name,
-                    email=event.email,
-                    phone=event.phone,
-                    workplace_id=event.org.workplace_id,
-                )
+        if not _learn_directory(uow, event):
+            planned = _plan(uow, event)
+            _track_absence(uow, event, now)
+            recorded += uow.add_planned(
+                planned, at=now, send_at=_digest_times(uow, planned, now, settings)
             )
-        elif isinstance(event, WorkplaceUpserted):
-            uow.upsert(
-                Workplace(
-                    workplace_id=event.workplace_id,
-                    name=event.name,
-                    department_id=event.department_id,
-                    manager_id=event.manager_id,
-                    deputy_manager_id=event.deputy_manager_id,
-                )
-            )
-        elif isinstance(event, DepartmentUpserted):
-            uow.upsert(
-                Department(
-                    department_id=event.department_id,
-                    name=event.name,
-                    hr_specialist_id=event.hr_specialist_id,
-                )
-            )
-        elif planner := PLANNERS.get(type(event)):
-            routing = uow.routing(event.org.workplace_id, event.org.manager_id)
-            recorded += uow.add_planned(planner(event, routing), at=now)
     uow.commit()
     return recorded
 
 
+def _learn_directory(uow: SqlUnitOfWork, event: Event) -> bool:
+    if isinstance(event, EmployeeUpserted):
+        uow.upsert_person(
+            Person(
+                person_id=event.employee_id,
+                name=event.name,
+                email=event.email,
+                phone=event.phone,
+                workplace_id=event.org.workplace_id,
+                sms_opt_out=event.sms_opt_out,
+            )
+        )
+    elif isinstance(event, WorkplaceUpserted):
+        uow.upsert(
+            Workplace(
+                workplace_id=event.workplace_id,
+                name=event.name,
+                department_id=event.department_id,
+                manager_id=event.manager_id,
+                deputy_manager_id=event.deputy_manager_id,
+                scheduler_id=event.scheduler_id,
+            )
+        )
+    elif isinstance(event, DepartmentUpserted):
+        uow.upsert(
+            Department(
+                department_id=event.department_id,
+                name=event.name,
+                hr_specialist_id=event.hr_specialist_id,
+            )
+        )
+    elif isinstance(event, ContactUpserted):
+        uow.upsert(
+            Contact(
+                contact_id=event.contact_id,
+                role=event.role.value,
+                scope=event.scope,
+                name=event.name,
+                email=event.email,
+                phone=event.phone,
+            )
+        )
+    else:
+        return False
+    return True
+
+
+def _plan(uow: SqlUnitOfWork, event: Event) -> list[domain.PlannedMessage]:
+    if isinstance(event, TriggerWithdrawn):
+        return domain.plan_trigger_withdrawn(event, uow.told_of_trigger(event.trigger_id))
+    if not isinstance(event, SickReported | WellReported | TriggerFired):
+        return []
+    routing = uow.routing(event.org.workplace_id, event.org.manager_id, event.org.department_id)
+    if isinstance(event, SickReported):
+        return domain.plan_sick_reported(event, routing)
+    if isinstance(event, WellReported):
+        return domain.plan_well_reported(event, routing)
+    return domain.plan_trigger_fired(event, routing)
+
+
+def _track_absence(uow: SqlUnitOfWork, event: Event, now: datetime) -> None:
+    """Who is away themselves, so a manager on sick leave is not the one told."""
+    if isinstance(event, SickReported):
+        uow.set_away(event.employee_id, event.spell_id)
+    elif isinstance(event, WellReported | SpellRetracted):
+        uow.set_away(event.employee_id, None, only_if=event.spell_id)
+    elif isinstance(event, SpellCorrected) and event.well_from is not None:
+        if event.well_from <= local_date(now):
+            uow.set_away(event.employee_id, None, only_if=event.spell_id)
+
+
+def _digest_times(
+    uow: SqlUnitOfWork,
+    planned: list[domain.PlannedMessage],
+    now: datetime,
+    settings: NotifierSettings,
+) -> dict[str, datetime]:
+    """Messages that wait for their recipient's morning digest, and when it goes."""
+    later: dict[str, datetime] = {}
+    for p in planned:
+        if p.channel != domain.EMAIL or p.recipient.kind != domain.PERSON:
+            continue
+        preference = uow.preference(p.recipient.recipient_id)
+        rule_id = p.context.get("rule_id")
+        if preference is not None and preference.digest:
+            if not domain.is_urgent(p.template, rule_id, settings.urgent_messages):
+                later[p.dedupe_key] = domain.next_digest_at(now, settings.digest_time)
+    return later
+
+
+def record_crisis_mail(
+    uow_factory: UowFactory,
+    clock: Clock,
+    settings: NotifierSettings,
+    fetch_figures: Callable[[], dict[str, Any]],
+) -> int:
+    """Record today's statistics mail for the crisis team once its time has come."""
+    day = domain.crisis_mail_due(clock.now(), settings.crisis_mail_time)
+    if day is None or not settings.crisis_team_emails:
+        return 0
+    keys = {address: f"crisis:{day}:{address}" for address in settings.crisis_team_emails}
+    with uow_factory() as uow:
+        missing = [address for address, key in keys.items() if not uow.exists(key)]
+    if not missing:
+        return 0
+    figures = fetch_figures()  # raises while the stats service is away: tried again later
+    now = clock.now()
+    with uow_factory() as uow:
+        for address in missing:
+            uow.session.add(
+                Message(
+                    dedupe_key=keys[address],
+                    source_event_id=f"crisis:{day}",
+                    employee_id="-",
+                    workplace_id="-",
+                    recipient_id=address,
+                    recipient_kind=domain.ADDRESS,
+                    recipient_role="crisis_team",
+                    channel=domain.EMAIL,
+                    template="crisis_daily",
+                    context={"day": day.isoformat(), "figures": figures},
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        uow.commit()
+    log.info("crisis_mail_recorded", day=str(day), recipients=len(missing))
+    return len(missing)
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The ways out, and how to word a message."""
+
+    mailer: Mailer
+    sms: SmsSender
+    renderer: Renderer
+
+
+@dataclass(frozen=True)
+class _Address:
+    name: str
+    email: str | None
+    phone: str | None
+    sms_opt_out: bool = False
+
+
 def send_due(
     *,
-    uow_factory: Callable[[], SqlUnitOfWork],
-    mailer: Mailer,
-    renderer: Renderer,
+    uow_factory: UowFactory,
+    channels: Channels,
     clock: Clock,
     settings: NotifierSettings,
     limit: int = 50,
 ) -> int:
     """Send the messages that are due; returns how many were handled. No transaction stays
-    open while the mail server is talked to."""
+    open while a provider is talked to."""
     with uow_factory() as uow:
-        due = [m.id for m in uow.due(clock.now(), limit) if m.id is not None]
-    for message_id in due:
-        _send_one(message_id, uow_factory, mailer, renderer, clock, settings)
+        due = uow.due(clock.now(), limit)
+        singles = [m.id for m in due if not m.digest and m.id is not None]
+        digests: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for m in due:
+            if m.digest and m.id is not None and m.recipient_id:
+                digests[(m.recipient_kind, m.recipient_id)].append(m.id)
+    for message_id in singles:
+        _send_one(message_id, uow_factory, channels, clock, settings)
+    for ids in digests.values():
+        _send_digest(ids, uow_factory, channels, clock, settings)
     return len(due)
+
+
+def _address(uow: SqlUnitOfWork, kind: str, recipient_id: str | None) -> _Address | None:
+    if recipient_id is None:
+        return None
+    if kind == domain.ADDRESS:
+        return _Address(name=recipient_id, email=recipient_id, phone=None)
+    if kind == domain.CONTACT:
+        contact = uow.contact(recipient_id)
+        return contact and _Address(contact.name, contact.email, contact.phone)
+    person = uow.person(recipient_id)
+    return person and _Address(person.name, person.email, person.phone, person.sms_opt_out)
+
+
+def _language(uow: SqlUnitOfWork, message: Message, settings: NotifierSettings) -> str:
+    preference = uow.preference(message.recipient_id or "") if message.recipient_id else None
+    return (preference.language if preference else None) or settings.default_language
+
+
+def _context(
+    uow: SqlUnitOfWork, message: Message, address: _Address, settings: NotifierSettings
+) -> dict[str, Any] | None:
+    """The message's context with the names it needs; None while the employee is unknown."""
+    context = {
+        **message.context,
+        "recipient_name": address.name,
+        "line_number": settings.line_phone_number,
+    }
+    if message.employee_id != "-":
+        employee = uow.person(message.employee_id)
+        if employee is None:
+            return None
+        context["employee_name"] = employee.name
+        context["employee_url"] = f"{settings.manager_view_base_url}#employee={message.employee_id}"
+    return context
 
 
 def _send_one(
     message_id: int,
-    uow_factory: Callable[[], SqlUnitOfWork],
-    mailer: Mailer,
-    renderer: Renderer,
+    uow_factory: UowFactory,
+    channels: Channels,
     clock: Clock,
     settings: NotifierSettings,
 ) -> None:
@@ -101,22 +283,30 @@ def _send_one(
         message = uow.message(message_id)
         if message is None or message.status != "pending":
             return
-        recipient_id = (
-            message.recipient_id or uow.routing(message.workplace_id, None).nearest_manager()
-        )
-        recipient, employee = uow.person(recipient_id), uow.person(message.employee_id)
-    if recipient is None or employee is None or not recipient.email:
-        missing = "recipient" if recipient is None or not recipient.email else "employee"
-        _retry_later(
-            message_id, uow_factory, clock, settings, f"{missing} not in the directory yet"
-        )
+        if message.recipient_id is None and message.recipient_role == "manager":
+            routing = uow.routing(message.workplace_id, None)
+            message.recipient_id = routing.nearest_manager(message.employee_id)
+            if message.recipient_id is not None:
+                uow.session.add(message)
+                uow.commit()
+        address = _address(uow, message.recipient_kind, message.recipient_id)
+        context = address and _context(uow, message, address, settings)
+        language = _language(uow, message, settings)
+        channel, template = message.channel, message.template
+    if address is None or context is None:
+        _retry_later(message_id, uow_factory, clock, settings, "recipient or employee unknown")
         return
-    subject, body = renderer.render(
-        message.template,
-        {**message.context, "employee_name": employee.name, "recipient_name": recipient.name},
-    )
+    if channel == domain.SMS and address.sms_opt_out:
+        _finish(message_id, uow_factory, clock, status="skipped", error="the employee sent STOP")
+        return
     try:
-        mailer.send(to=recipient.email, subject=subject, body=body, message_id=_message_id(message))
+        rendered = channels.renderer.render(template, context, language)
+    except Exception as error:  # a template bug must not stop every other message
+        log.error("message_unrenderable", message_id=message_id, error=type(error).__name__)
+        _finish(message_id, uow_factory, clock, status="failed", error="rendering failed")
+        return
+    try:
+        provider_id = _deliver(channels, channel, address, rendered, _message_id(message))
     except TransientSendError as error:
         _retry_later(message_id, uow_factory, clock, settings, str(error))
         return
@@ -124,21 +314,110 @@ def _send_one(
         _finish(message_id, uow_factory, clock, status="failed", error=str(error))
         return
     _finish(
-        message_id, uow_factory, clock, status="sent", subject=subject, recipient_id=recipient_id
+        message_id,
+        uow_factory,
+        clock,
+        status="sent",
+        subject=rendered.subject,
+        provider_id=provider_id,
     )
 
 
-def _message_id(message: Message) -> str:
-    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
+def _deliver(
+    channels: Channels, channel: str, address: _Address, rendered: Any, message_key: str
+) -> str | None:
+    """Hand one message to its provider; returns the provider's id for an SMS."""
+    if channel == domain.SMS:
+        if not address.phone:
+            raise PermanentSendError("no phone number in the directory")
+        return channels.sms.send(to=address.phone, body=rendered.text, message_key=message_key)
+    if not address.email:
+        raise PermanentSendError("no e-mail address in the directory")
+    channels.mailer.send(
+        to=address.email,
+        subject=rendered.subject,
+        body=rendered.text,
+        html=rendered.html,
+        message_id=message_key,
+    )
+    return None
+
+
+def _send_digest(
+    ids: list[int],
+    uow_factory: UowFactory,
+    channels: Channels,
+    clock: Clock,
+    settings: NotifierSettings,
+) -> None:
+    """One morning mail with every waiting message for one recipient."""
+    with uow_factory() as uow:
+        messages = [m for i in ids if (m := uow.message(i)) is not None and m.status == "pending"]
+        if not messages:
+            return
+        first = messages[0]
+        address = _address(uow, first.recipient_kind, first.recipient_id)
+        language = _language(uow, first, settings)
+        items, unrenderable = [], []
+        for m in messages:
+            context = address and _context(uow, m, address, settings)
+            if context is not None:
+                try:
+                    part = channels.renderer.render(m.template, context, language)
+                except Exception:  # a template bug fails this message, not the digest
+                    unrenderable.append(m.id)
+                    continue
+                items.append({"subject": part.subject, "text": part.text})
+        digest_key = "digest:" + ",".join(str(m.id) for m in messages)
+    for i in unrenderable:
+        assert i is not None
+        _finish(i, uow_factory, clock, status="failed", error="rendering failed")
+    ids = [i for i in ids if i not in unrenderable]
+    if not ids:
+        return
+    if address is None or len(items) < len(ids):
+        for i in ids:
+            _retry_later(i, uow_factory, clock, settings, "recipient or employee unknown")
+        return
+    context = {
+        "items": items,
+        "day": local_date(clock.now()).isoformat(),
+        "recipient_name": address.name,
+        "recipient_role": first.recipient_role or "",
+    }
+    try:
+        rendered = channels.renderer.render("digest", context, language)
+    except Exception as error:  # a template bug must not stop every other message
+        log.error("digest_unrenderable", error=type(error).__name__)
+        for i in ids:
+            _finish(i, uow_factory, clock, status="failed", error="rendering failed")
+        return
+    try:
+        _deliver(channels, domain.EMAIL, address, rendered, _id_of(digest_key))
+    except TransientSendError as error:
+        for i in ids:
+            _retry_later(i, uow_factory, clock, settings, str(error))
+        return
+    except PermanentSendError as error:
+        for i in ids:
+            _finish(i, uow_factory, clock, status="failed", error=str(error))
+        return
+    for i in ids:
+        _finish(i, uow_factory, clock, status="sent", subject=rendered.subject)
+
+
+def _id_of(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{digest}@halsosupport>"
 
 
+def _message_id(message: Message) -> str:
+    """Derived from the dedupe key: a resend after a crash carries the same id."""
+    return _id_of(message.dedupe_key)
+
+
 def _retry_later(
-    message_id: int,
-    uow_factory: Callable[[], SqlUnitOfWork],
-    clock: Clock,
-    settings: NotifierSettings,
-    error: str,
+    message_id: int, uow_factory: UowFactory, clock: Clock, settings: NotifierSettings, error: str
 ) -> None:
     with uow_factory() as uow:
         message = uow.message(message_id)
@@ -147,9 +426,7 @@ def _retry_later(
         message.last_error = error
         if message.attempts >= settings.send_attempts:
             message.status = "failed"
-            log.error(
-                "message_failed", message_id=message_id, error=error, attempts=message.attempts
-            )
+            log.error("message_failed", message_id=message_id, attempts=message.attempts)
         else:
             delay = min(
                 settings.send_backoff_cap_s,
@@ -158,34 +435,96 @@ def _retry_later(
             message.next_attempt_at = clock.now() + timedelta(
                 seconds=delay * random.uniform(0.5, 1.0)
             )
-            log.warning(
-                "message_deferred", message_id=message_id, error=error, attempts=message.attempts
-            )
+            log.warning("message_deferred", message_id=message_id, attempts=message.attempts)
         uow.session.add(message)
         uow.commit()
 
 
 def _finish(
     message_id: int,
-    uow_factory: Callable[[], SqlUnitOfWork],
+    uow_factory: UowFactory,
     clock: Clock,
     *,
     status: str,
     error: str | None = None,
     subject: str | None = None,
-    recipient_id: str | None = None,
+    provider_id: str | None = None,
 ) -> None:
     with uow_factory() as uow:
         message = uow.message(message_id)
         assert message is not None
-        now: datetime = clock.now()
         message.status = status
         message.attempts += 1
         message.last_error = error
         if status == "sent":
-            message.sent_at = now
+            message.sent_at = clock.now()
             message.subject = subject
-            message.recipient_id = recipient_id
+            message.provider_id = provider_id
         uow.session.add(message)
         uow.commit()
     log.info("message_" + status, message_id=message_id, employee_id=message.employee_id)
+
+
+# --- after sending ------------------------------------------------------------------------------
+
+
+# Twilio's reports can arrive out of order; a final state is never replaced by an earlier one.
+_DELIVERY_ORDER = {"accepted": 1, "queued": 2, "sending": 3, "sent": 4, "delivered": 5,
+                   "undelivered": 5, "failed": 5}  # fmt: skip
+
+
+def record_sms_status(
+    uow_factory: UowFactory, message_sid: str, status: str, error_code: str | None
+) -> bool:
+    """Twilio's delivery report for an SMS; returns whether the message was ours."""
+    with uow_factory() as uow:
+        message = uow.by_provider_id(message_sid)
+        if message is None:
+            return False
+        if _DELIVERY_ORDER.get(status, 0) < _DELIVERY_ORDER.get(message.delivery_status or "", 0):
+            return True  # a late "sent" after "delivered": the later news stands
+        message.delivery_status = status
+        if status in {"undelivered", "failed"}:
+            message.last_error = f"Twilio {status}" + (
+                f" (error {error_code})" if error_code else ""
+            )
+        uow.session.add(message)
+        uow.commit()
+    log.info("sms_status", message_id=message.id, status=status)
+    return True
+
+
+def publish_failures(
+    uow_factory: UowFactory, clock: Clock, publish: Callable[[NotificationFailed], None]
+) -> int:
+    """Put every newly failed message on the notifications topic (once; retried while the
+    broker is away)."""
+    with uow_factory() as uow:
+        failed = uow.unpublished_failures()
+        for message in failed:
+            assert message.id is not None
+            publish(
+                NotificationFailed(
+                    event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"halsosupport:failed:{message.id}"),
+                    occurred_at=clock.now(),
+                    source=SOURCE,
+                    message_id=message.id,
+                    template=message.template,
+                    channel=message.channel,
+                    recipient_role=message.recipient_role,
+                    employee_id=None if message.employee_id == "-" else message.employee_id,
+                    attempts=message.attempts,
+                    error=_error_code(message.last_error),
+                )
+            )
+            message.failure_published = True
+            uow.session.add(message)
+        uow.commit()
+    return len(failed)
+
+
+def _error_code(error: str | None) -> str:
+    """The kind of failure without addresses: SMTP servers quote the recipient in their text."""
+    if not error:
+        return "unknown"
+    return error.split(":")[0][:120]

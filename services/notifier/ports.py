@@ -4,10 +4,17 @@ from typing import Protocol
 
 from halsosupport.clock import Clock
 
-__all__ = ["Clock", "Mailer"]
+__all__ = ["Clock", "Mailer", "SmsSender"]
 
 
 class Mailer(Protocol):
-    def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+    def send(self, *, to: str, subject: str, body: str, html: str | None, message_id: str) -> None:
         """Deliver to the mail server; raise TransientSendError or PermanentSendError."""
+        ...
+
+
+class SmsSender(Protocol):
+    def send(self, *, to: str, body: str, message_key: str) -> str:
+        """Hand an SMS to the provider and return its id; raise TransientSendError or
+        PermanentSendError."""
         ...

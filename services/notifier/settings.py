@@ -21,3 +21,30 @@ class NotifierSettings(CommonSettings):
     send_attempts: int = 10
     send_backoff_base_s: float = 2.0
     send_backoff_cap_s: float = 300.0
+    # Links in mails point at the manager's view of the employee in the deployed system.
+    manager_view_base_url: str = "http://127.0.0.1:8000/console"
+    # The language of messages to people the directory gives none for: sv or en.
+    default_language: str = "sv"
+    # SMS through Twilio: with no account, SMS messages fail at once and are listed as failed.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    # Where the twilio client sends its requests; tests point it at a local Twilio stand-in.
+    twilio_api_base_url: str = "https://api.twilio.com"
+    # The notifier's address as Twilio calls it, for delivery status callbacks.
+    notifier_public_base_url: str = "http://127.0.0.1:8002"
+    line_phone_number: str = "+46101234567"
+    # Morning digests go out at this local time (Europe/Stockholm).
+    digest_time: str = "07:00"
+    # Messages that always go at once, whatever the recipient chose: templates or trigger rules.
+    urgent_messages: list[str] = [
+        "sick_reported",
+        "scheduler_away",
+        "trigger_withdrawn",
+        "fk_report_due",
+        "return_plan_due",
+    ]
+    # The crisis team's daily statistics mail: when (local time), to whom, and from where.
+    crisis_mail_time: str = "07:30"
+    crisis_team_emails: list[str] = []
+    stats_base_url: str = "http://127.0.0.1:8001"

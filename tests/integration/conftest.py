@@ -14,6 +14,7 @@ from services.intake.entrypoints.api import create_app
 from services.intake.settings import IntakeSettings
 from tests.integration.org import seed_directory
 from tests.support import FixedClock
+from tests.twilio_standin import TwilioStandin
 
 NOW = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
 TWILIO_AUTH_TOKEN = "twilio-test-auth-token"
@@ -83,3 +84,18 @@ def empty_intake(database, kafka_bootstrap) -> Iterator[Intake]:
     """A running intake with an empty directory."""
     with start_intake(database, kafka_bootstrap, seed=False) as running:
         yield running
+
+
+# --- Twilio stand-in (the notifier's SMS adapter) ---------------------------------------------
+TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+
+
+@pytest.fixture
+def twilio_standin() -> Iterator[TwilioStandin]:
+    """Twilio's Messages API on a free local port, for account TWILIO_ACCOUNT_SID and token
+    TWILIO_AUTH_TOKEN."""
+    standin = TwilioStandin(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN).start()
+    try:
+        yield standin
+    finally:
+        standin.stop()

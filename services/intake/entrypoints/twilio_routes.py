@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
 from starlette.datastructures import FormData
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from halsosupport.twilio_webhooks import signed_form
 from schemas.envelope import Channel, Source
 from schemas.reports import AbsenceType, ReasonVisibility
 from services.intake import domain, handlers, personnummer, queries, sms_commands, voice_flow
@@ -34,24 +34,15 @@ SWEDISH = "sv-SE"
 IDENTIFY_ATTEMPTS = 3
 
 
-async def _signed_form(request: Request) -> FormData:
-    """The posted form, once its Twilio signature is proven; 403 otherwise."""
+def _settings(request: Request) -> IntakeSettings:
     settings: IntakeSettings = request.app.state.settings
-    if settings.twilio_auth_token is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "Twilio is not configured: set HALSOSUPPORT_TWILIO_AUTH_TOKEN",
-        )
-    form = await request.form()
-    url = settings.public_base_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not validator.validate(url, form, signature):
-        log.warning("twilio_signature_rejected", path=request.url.path)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
-    return form
+    return settings
+
+
+_signed_form = signed_form(
+    lambda request: _settings(request).twilio_auth_token,
+    lambda request: _settings(request).public_base_url,
+)
 
 
 SignedForm = Annotated[FormData, Depends(_signed_form)]

@@ -4,22 +4,17 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from services.notifier.adapters.errors import PermanentSendError, TransientSendError
 from services.notifier.settings import NotifierSettings
 
-
-class TransientSendError(Exception):
-    """Try again later: the server is away, busy, or answered 4xx."""
-
-
-class PermanentSendError(Exception):
-    """Do not retry: the server refused the message for good (5xx)."""
+__all__ = ["PermanentSendError", "SmtpMailer", "TransientSendError"]
 
 
 class SmtpMailer:
     def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
 
-    def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+    def send(self, *, to: str, subject: str, body: str, html: str | None, message_id: str) -> None:
         """Hand one message to the SMTP server; returns only once the server accepted it.
 
         The Message-ID is derived from the dedupe key, so a resend after a crash between
@@ -31,6 +26,8 @@ class SmtpMailer:
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = message_id
         message.set_content(body)
+        if html is not None:  # plain text first, HTML as the alternative mail programs prefer
+            message.add_alternative(html, subtype="html")
         try:
             with smtplib.SMTP(
                 self.settings.smtp_host,
