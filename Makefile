@@ -57,6 +57,7 @@ chromium:
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.triggers_replay
+	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_latency
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

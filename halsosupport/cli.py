@@ -381,15 +381,45 @@ def notifier() -> None:
     _serve(create_app(settings), settings.notifier_host, settings.notifier_port)
 
 
-@app.command()
-def stats() -> None:
+stats_app = typer.Typer(help="The stats read model and API, and its rebuild.")
+app.add_typer(stats_app, name="stats")
+
+
+@stats_app.callback(invoke_without_command=True)
+def stats(ctx: typer.Context) -> None:
     """The stats read model and API (HALSOSUPPORT_STATS_PORT, default 8001)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from services.stats.entrypoints.api import create_app
     from services.stats.settings import StatsSettings
 
     settings = StatsSettings()
     _logging("stats", settings)
     _serve(create_app(settings), settings.stats_host, settings.stats_port)
+
+
+@stats_app.command("rebuild")
+def stats_rebuild() -> None:
+    """Recompute the stats read model from the topics (stop the stats service first)."""
+    from rich.progress import Progress
+
+    from services.stats.bootstrap import build_engine
+    from services.stats.rebuild import rebuild
+    from services.stats.settings import StatsSettings
+
+    settings = StatsSettings()
+    engine = build_engine(settings)
+    with Progress() as progress:
+        tasks: dict[str, object] = {}
+
+        def show(topic: str, done: int, total: int) -> None:
+            if topic not in tasks:
+                tasks[topic] = progress.add_task(topic, total=total)
+            progress.update(tasks[topic], completed=done, total=max(total, done))  # type: ignore[arg-type]
+
+        applied = rebuild(engine, settings.kafka_bootstrap_servers, on_progress=show)
+    engine.dispose()
+    typer.echo("rebuilt: " + ", ".join(f"{topic} {n}" for topic, n in applied.items()))
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """Figures and their privacy rules, without I/O."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -15,11 +16,41 @@ class Suppression:
         return count
 
 
-@dataclass(frozen=True)
-class AbsentCounts:
-    sick: int
-    vab: int
+def protect(
+    counts: list[int], sizes: list[int], rule: Suppression, parent_shown: bool
+) -> list[int | None]:
+    """Cells of sibling units under one parent, suppressed so that no small count can be had by
+    subtracting the shown siblings from the shown parent.
 
-    @property
-    def total(self) -> int:
-        return self.sick + self.vab
+    Primary suppression hides each small cell; while the hidden cells of a shown parent add up
+    to less than the minimum count (one hidden cell is always exactly recoverable), the smallest
+    shown sibling is hidden too (complementary suppression).
+    """
+    cells: list[int | None] = [rule.cell(c, s) for c, s in zip(counts, sizes, strict=True)]
+    if not parent_shown:
+        return cells
+    while True:
+        hidden = [i for i, cell in enumerate(cells) if cell is None]
+        shown = [i for i, cell in enumerate(cells) if cell is not None]
+        if not hidden or not shown:
+            return cells
+        hidden_sum = sum(counts[i] for i in hidden)
+        if len(hidden) > 1 and (hidden_sum == 0 or hidden_sum >= rule.min_cell_count):
+            return cells
+        cells[min(shown, key=lambda i: (counts[i], i))] = None
+
+
+@dataclass(frozen=True)
+class Org:
+    """Workplaces with their department, names, and how many work in each."""
+
+    workplace_department: dict[str, str]
+    workplace_names: dict[str, str]
+    department_names: dict[str, str]
+    headcount: dict[str, int]  # per workplace
+
+    def department_headcount(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for workplace_id, department_id in self.workplace_department.items():
+            counts[department_id] += self.headcount.get(workplace_id, 0)
+        return dict(counts)

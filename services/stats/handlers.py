@@ -1,15 +1,18 @@
 """Applying events to the read model, and answering the figures."""
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import date
-
 from halsosupport.consumer import Consumed
+from halsosupport.localtime import local_date
 from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
 from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellReported
-from services.stats import domain
+from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.stats.adapters.sql_repo import SqlUnitOfWork
-from services.stats.adapters.tables import Department, Employee, Spell, Workplace
+from services.stats.adapters.tables import (
+    Department,
+    Employee,
+    Spell,
+    TriggerRecord,
+    Workplace,
+)
 
 
 def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
@@ -25,6 +28,8 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
         uow.mark_applied(event_id)
         applied += 1
         if isinstance(event, SickReported | SpellCorrected):
+            known = uow.spell(event.spell_id)
+            corrected = isinstance(event, SpellCorrected)
             uow.upsert(
                 Spell(
                     spell_id=event.spell_id,
@@ -36,8 +41,29 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
                     well_from=event.well_from if isinstance(event, SpellCorrected) else None,
                     degree_percent=event.degree_percent,
                     reason_category=event.reason_category,
+                    expected_return=event.expected_return,
+                    reported_on=(known.reported_on if known else None)
+                    or local_date(event.occurred_at),
+                    corrected=corrected or bool(known and known.corrected),
                 )
             )
+        elif isinstance(event, TriggerFired):
+            uow.upsert(
+                TriggerRecord(
+                    trigger_id=event.trigger_id,
+                    employee_id=event.employee_id,
+                    workplace_id=event.org.workplace_id,
+                    department_id=event.org.department_id,
+                    rule_id=event.rule_id,
+                    fired_on=event.window_end,
+                    due_on=event.due_on,
+                )
+            )
+        elif isinstance(event, TriggerWithdrawn):
+            record = uow.session.get(TriggerRecord, event.trigger_id)
+            if record is not None:
+                record.withdrawn = True
+                uow.add(record)
         elif isinstance(event, SpellRetracted):
             uow.remove_spell(event.spell_id)  # it never happened: it counts nowhere
         elif isinstance(event, WellReported):
@@ -53,6 +79,10 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
                     employment_degree_percent=event.employment_degree_percent,
                     gender=event.gender.value if event.gender else None,
                     birth_year=event.birth_year,
+                    name=event.name,
+                    employed_from=event.employed_from,
+                    employed_to=event.employed_to,
+                    placements=[p.model_dump(mode="json") for p in event.placements],
                 )
             )
         elif isinstance(event, WorkplaceUpserted):
@@ -61,53 +91,11 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
                     workplace_id=event.workplace_id,
                     name=event.name,
                     department_id=event.department_id,
+                    manager_id=event.manager_id,
+                    deputy_manager_id=event.deputy_manager_id,
                 )
             )
         elif isinstance(event, DepartmentUpserted):
             uow.upsert(Department(department_id=event.department_id, name=event.name))
     uow.commit()
     return applied
-
-
-@dataclass(frozen=True)
-class UnitFigures:
-    """One row of the 'today' view; None where suppressed."""
-
-    headcount: int
-    absent_sick: int | None
-    absent_vab: int | None
-    absent: int | None
-
-
-def _figures(counts: domain.AbsentCounts, headcount: int, rule: domain.Suppression) -> UnitFigures:
-    return UnitFigures(
-        headcount=headcount,
-        absent_sick=rule.cell(counts.sick, headcount),
-        absent_vab=rule.cell(counts.vab, headcount),
-        absent=rule.cell(counts.total, headcount),
-    )
-
-
-def today_by_workplace(
-    *, uow: SqlUnitOfWork, day: date, rule: domain.Suppression
-) -> tuple[UnitFigures, list[tuple[Workplace, UnitFigures]]]:
-    """Who is away on `day`, per workplace and for the whole organisation."""
-    headcount = uow.headcount_by_workplace()
-    spells = uow.spells_open_on(day)
-    sick = Counter(s.workplace_id for s in spells if s.absence_type == "sick")
-    vab = Counter(s.workplace_id for s in spells if s.absence_type == "vab")
-    rows = [
-        (
-            w,
-            _figures(
-                domain.AbsentCounts(sick[w.workplace_id], vab[w.workplace_id]),
-                headcount.get(w.workplace_id, 0),
-                rule,
-            ),
-        )
-        for w in uow.workplaces()
-    ]
-    total = _figures(
-        domain.AbsentCounts(sum(sick.values()), sum(vab.values())), sum(headcount.values()), rule
-    )
-    return total, rows

@@ -93,11 +93,13 @@ def stats(database, kafka_bootstrap):
 
 def test_today_counts_who_is_away_per_workplace_and_withholds_small_cells(stats, kafka_bootstrap):
     client, _ = stats
-    dep, big, small = random_id("d"), random_id("w"), random_id("w")
+    dep, big, mid, small = random_id("d"), random_id("w"), random_id("w"), random_id("w")
     big_staff = [random_id("e") for _ in range(12)]
+    mid_staff = [random_id("e") for _ in range(12)]
     small_staff = [random_id("e") for _ in range(4)]
-    reports = [sick(e, dep, big) for e in big_staff[:6]]
-    reports.append(sick(big_staff[6], dep, big, kind="vab"))
+    reports = [sick(e, dep, big) for e in big_staff[:7]]
+    reports.append(sick(big_staff[7], dep, big, kind="vab"))
+    reports += [sick(e, dep, mid) for e in mid_staff[:5]]
     reports.append(sick(small_staff[0], dep, small))
     back = WellReported(
         event_id=uuid.uuid4(),
@@ -108,9 +110,10 @@ def test_today_counts_who_is_away_per_workplace_and_withholds_small_cells(stats,
         spell_id=reports[0].spell_id,
         well_from=TODAY,
     )
-    not_yet = sick(big_staff[7], dep, big, days_ago=-1)  # starts tomorrow: not away today
+    not_yet = sick(big_staff[8], dep, big, days_ago=-1)  # starts tomorrow: not away today
     events = [
         *directory(dep, big, big_staff),
+        *directory(dep, mid, mid_staff),
         *directory(dep, small, small_staff),
         *reports,
         back,
@@ -122,25 +125,69 @@ def test_today_counts_who_is_away_per_workplace_and_withholds_small_cells(stats,
     def rows():
         body = client.get("/v1/stats/today").json()
         by_id = {w["workplace_id"]: w for w in body["workplaces"]}
-        ready = big in by_id and by_id[big]["absent"] is not None and body
+        deps = {d["department_id"]: d for d in body["departments"]}
+        ready = dep in deps and deps[dep]["absent"] == 13 and small in by_id and body
         return ready and (by_id, body)
 
     by_id, body = eventually(rows)
     assert body["date"] == "2026-11-23"
-    assert by_id[big] | {} == by_id[big]
-    assert (
-        by_id[big]["headcount"],
-        by_id[big]["absent_sick"],
-        by_id[big]["absent_vab"],
-        by_id[big]["absent"],
-    ) == (
+    # big: 7 sick less the one back today = 6; VAB 1 is below 5: withheld.
+    assert (by_id[big]["headcount"], by_id[big]["absent_sick"], by_id[big]["absent_vab"]) == (
         12,
-        5,
+        6,
         None,
-        6,  # 6 sick less the one back today; VAB 1 is below 5: withheld
     )
-    assert by_id[small]["headcount"] == 4
-    assert by_id[small]["absent_sick"] is None  # a workplace of 4 is too small to describe
+    assert by_id[big]["absent"] == 7 and by_id[big]["absent_per_100"] == 58.3
+    # small (4 people) is too small to describe; so that the department (13) minus the
+    # workplaces shown cannot give its 1 away, the next smallest (mid, 5) is withheld too.
+    assert by_id[small]["headcount"] == 4 and by_id[small]["absent"] is None
+    assert by_id[mid]["absent"] is None
+    (department,) = [d for d in body["departments"] if d["department_id"] == dep]
+    assert department["absent"] == 13 and department["headcount"] == 28
+    assert department["back"] is None  # 1 back today: below 5
+
+
+def test_no_one_can_be_singled_out_by_subtracting_overlapping_figures(stats, kafka_bootstrap):
+    """The classic differencing attack: a department's total minus its shown workplaces, or
+    the municipality minus the shown departments, must never give a small count."""
+    client, _ = stats
+    dep_a, dep_b = random_id("d"), random_id("d")
+    units = {dep_a: [random_id("w") for _ in range(3)], dep_b: [random_id("w")]}
+    events, counts = [], {}
+    for n, (dep, workplaces) in enumerate(units.items()):
+        for m, workplace in enumerate(workplaces):
+            staff = [random_id("e") for _ in range(12)]
+            events += directory(dep, workplace, staff)
+            away = [6, 2, 7][m] if n == 0 else 3  # the 2 and the 3 are the secrets
+            counts[workplace] = away
+            events += [sick(e, dep, workplace) for e in staff[:away]]
+    publish(kafka_bootstrap, *events)
+    ours = {w for ws in units.values() for w in ws}
+
+    def applied() -> bool:  # the read model holds every spell and employee of this test
+        with client.app.state.runtime.uow() as uow:
+            spells = [x for x in uow.all_spells() if x.workplace_id in ours]
+            staff = [e for e in uow.employees() if e.workplace_id in ours]
+            return len(spells) == 18 and len(staff) == 48
+
+    eventually(applied)
+    body = client.get("/v1/stats/today").json()
+    shown_deps = {d["department_id"]: d["absent"] for d in body["departments"]}
+    shown_wps = {w["workplace_id"]: w["absent"] for w in body["workplaces"]}
+    # Municipality minus the departments shown:
+    hidden_deps = [d for d, v in shown_deps.items() if v is None]
+    assert len(hidden_deps) != 1, "one hidden department is recoverable by subtraction"
+    for dep, workplaces in units.items():
+        if shown_deps[dep] is None:
+            continue
+        hidden = [w for w in workplaces if shown_wps[w] is None]
+        recoverable = shown_deps[dep] - sum(shown_wps[w] for w in workplaces if w not in hidden)
+        assert not hidden or len(hidden) > 1 and recoverable >= 5, (dep, hidden, recoverable)
+    # Yesterday against today (a second, overlapping query) gives nothing away either:
+    daily = client.get(
+        "/v1/stats/daily", params={"from": "2026-11-21", "to": "2026-11-23", "department_id": dep_b}
+    ).json()
+    assert all(day["absent"] is None for day in daily["days"])
 
 
 def test_only_aggregate_roles_read_statistics(stats):

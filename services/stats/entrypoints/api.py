@@ -2,20 +2,23 @@
 Run with `halsosupport stats` (port 8001 by default)."""
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
-from typing import Annotated
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request
-from pydantic import BaseModel
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from halsosupport.auth import Principal, Role
 from halsosupport.consumer import Consumed, EventConsumer
 from halsosupport.localtime import local_date
 from halsosupport.web import install_common, require_role
-from schemas.topics import DIRECTORY, REPORTS
-from services.stats import handlers
+from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
+from services.stats import handlers, views
 from services.stats.bootstrap import StatsRuntime, bootstrap
 from services.stats.settings import StatsSettings
 
@@ -25,10 +28,21 @@ AggregateReader = Annotated[
 
 
 class Figures(BaseModel):
+    """One unit on one day; None where the cell would describe too few people."""
+
     headcount: int
+    new_sick: int | None
+    new_vab: int | None
+    back: int | None
     absent_sick: int | None
     absent_vab: int | None
     absent: int | None
+    absent_per_100: float | None
+
+
+class DepartmentFigures(Figures):
+    department_id: str
+    department_name: str
 
 
 class WorkplaceFigures(Figures):
@@ -37,13 +51,84 @@ class WorkplaceFigures(Figures):
     department_id: str
 
 
+class CauseFigures(BaseModel):
+    reason_category: str
+    label: str
+    absent_sick: int | None
+
+
 class TodayOut(BaseModel):
     date: date
     min_group_size: int
     min_cell_count: int
     note: str
     municipality: Figures
+    yesterday: Figures
+    last_week: Figures
+    departments: list[DepartmentFigures]
     workplaces: list[WorkplaceFigures]
+    causes: list[CauseFigures]
+
+
+class DayFigures(Figures):
+    date: date
+
+
+class DailyOut(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    unit: str
+    days: list[DayFigures]
+
+    model_config = {"populate_by_name": True}
+
+
+class AwayOut(BaseModel):
+    employee_id: str
+    name: str
+    workplace_id: str
+    absence_type: str
+    sick_from: date
+    expected_return: date | None
+    degree_percent: int
+
+
+class OpenTriggerOut(BaseModel):
+    employee_id: str
+    name: str
+    rule_id: str
+    fired_on: date
+    due_on: date | None
+
+
+class UnitOut(BaseModel):
+    workplace_id: str
+    name: str
+
+
+class TeamOut(BaseModel):
+    workplaces: list[UnitOut]
+    away: list[AwayOut]
+    open_triggers: list[OpenTriggerOut]
+
+
+NOTE = "null: withheld, the cell would describe too few people"
+MAX_DAILY_DAYS = 5 * 366
+
+
+def csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
+    """The same figures as CSV; a withheld cell reads '<5', as on the pages."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "<5" if v is None else v for k, v in row.items()})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> FastAPI:
@@ -54,11 +139,13 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         def apply(batch: list[Consumed]) -> None:
             with rt.uow() as uow:
                 handlers.apply_batch(uow=uow, batch=batch)
+            if any(item.topic == DIRECTORY for item in batch):
+                rt.directory_changed()
 
         consumer = EventConsumer(
             settings=settings,
             group_id=settings.stats_group_id,
-            topics=[DIRECTORY, REPORTS],
+            topics=[DIRECTORY, REPORTS, TRIGGERS],
             handle=apply,
         )
         app.state.runtime, app.state.consumer = rt, consumer
@@ -85,30 +172,117 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
     def healthz(request: Request) -> dict[str, object]:
         return {"status": "ok", "service": "stats", "consumer": request.app.state.consumer.status()}
 
-    @app.get("/v1/stats/today")
+    @app.get("/v1/stats/today", response_model=None)
     def today(
         rt: Runtime,
         _reader: AggregateReader,
         on: Annotated[date | None, Query(alias="date", description="default: today")] = None,
-    ) -> TodayOut:
+        format: Literal["json", "csv"] = "json",
+    ) -> TodayOut | Response:
+        """New, back and absent today per unit, yesterday and a week ago beside, by cause."""
         day = on or local_date(rt.clock.now())
+        org = rt.org()
         with rt.uow() as uow:
-            total, rows = handlers.today_by_workplace(uow=uow, day=day, rule=rt.suppression)
+            spells = uow.spells_touching(day - timedelta(days=7), day)
+        figures = views.day_figures(spells, day, org, rt.suppression)
+        if format == "csv":
+            rows = [{"level": "municipality", "unit": "", **figures["municipality"]}]
+            rows += [{"level": "department", "unit": d["department_id"], **_only(d)}
+                     for d in figures["departments"]]  # fmt: skip
+            rows += [{"level": "workplace", "unit": w["workplace_id"], **_only(w)}
+                     for w in figures["workplaces"]]  # fmt: skip
+            return csv_response(rows, f"today-{day}.csv")
+        earlier = {
+            n: views.municipality_figures(spells, day - timedelta(days=n), org, rt.suppression)
+            for n in (1, 7)
+        }
         return TodayOut(
             date=day,
             min_group_size=rt.settings.min_group_size,
             min_cell_count=rt.settings.min_cell_count,
-            note="null: withheld, the cell would describe too few people",
-            municipality=Figures(**total.__dict__),
-            workplaces=[
-                WorkplaceFigures(
-                    workplace_id=w.workplace_id,
-                    workplace_name=w.name,
-                    department_id=w.department_id,
-                    **figures.__dict__,
-                )
-                for w, figures in rows
-            ],
+            note=NOTE,
+            municipality=Figures(**figures["municipality"]),
+            yesterday=Figures(**earlier[1]),
+            last_week=Figures(**earlier[7]),
+            departments=[DepartmentFigures(**d) for d in figures["departments"]],
+            workplaces=[WorkplaceFigures(**w) for w in figures["workplaces"]],
+            causes=[CauseFigures(**c) for c in views.causes(spells, day, org, rt.suppression)],
         )
 
+    @app.get("/v1/stats/daily", response_model=None)
+    def daily(
+        rt: Runtime,
+        _reader: AggregateReader,
+        first: Annotated[date, Query(alias="from")],
+        last: Annotated[date, Query(alias="to")],
+        department_id: str | None = None,
+        format: Literal["json", "csv"] = "json",
+    ) -> DailyOut | Response:
+        """The same figures day by day, for the municipality or one department."""
+        if last < first:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "'to' is before 'from'")
+        if (last - first).days >= MAX_DAILY_DAYS:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "at most five years per request"
+            )
+        org = rt.org()
+        with rt.uow() as uow:
+            spells = uow.spells_touching(first, last)
+        if department_id is not None and department_id not in org.department_names:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no department {department_id!r}")
+        series = views.daily_series(spells, first, last, org, rt.suppression)
+        days = series[department_id or "municipality"]
+        if format == "csv":
+            return csv_response(days, f"daily-{department_id or 'municipality'}-{first}-{last}.csv")
+        return DailyOut(
+            from_=first, to=last, unit=department_id or "municipality",
+            days=[DayFigures(**d) for d in days],
+        )  # fmt: skip
+
+    @app.get("/v1/manager/team")
+    def team(
+        rt: Runtime, manager: Annotated[Principal, Depends(require_role(Role.MANAGER))]
+    ) -> TeamOut:
+        """A manager's own staff, by name: who is away and which triggers wait for them."""
+        day = local_date(rt.clock.now())
+        with rt.uow() as uow:
+            units = uow.workplaces_managed_by(manager.subject)
+            ids = {w.workplace_id for w in units}
+            staff = {e.employee_id: e for e in uow.employees() if e.workplace_id in ids}
+            away = [
+                s for s in uow.spells_touching(day, day)
+                if s.employee_id in staff and s.sick_from <= day
+                and (s.well_from is None or s.well_from > day)
+            ]  # fmt: skip
+            triggers = [
+                t for t in uow.triggers()
+                if t.employee_id in staff and not t.withdrawn and not t.handled
+            ]  # fmt: skip
+        return TeamOut(
+            workplaces=[UnitOut(workplace_id=w.workplace_id, name=w.name) for w in units],
+            away=[
+                AwayOut(
+                    employee_id=s.employee_id, name=staff[s.employee_id].name,
+                    workplace_id=s.workplace_id, absence_type=s.absence_type,
+                    sick_from=s.sick_from, expected_return=s.expected_return,
+                    degree_percent=s.degree_percent,
+                )
+                for s in sorted(away, key=lambda s: (s.sick_from, s.spell_id))
+            ],
+            open_triggers=[
+                OpenTriggerOut(
+                    employee_id=t.employee_id, name=staff[t.employee_id].name,
+                    rule_id=t.rule_id, fired_on=t.fired_on, due_on=t.due_on,
+                )
+                for t in sorted(triggers, key=lambda t: (t.fired_on, t.trigger_id))
+            ],
+        )  # fmt: skip
+
+    app.include_router(__import__("services.stats.entrypoints.dashboard", fromlist=[""]).router)
     return app
+
+
+def _only(cell: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a unit without its names."""
+    keys = ("headcount", *views.MEASURES, "absent_per_100")
+    return {k: cell[k] for k in keys}

@@ -1,0 +1,115 @@
+"""p50/p99 latency of the stats service's `today` and `daily` endpoints on a generated
+history: 50,000 employees and five years by default (BENCH_EMPLOYEES, BENCH_YEARS), in SQLite
+(or PostgreSQL with HALSOSUPPORT_DATABASE_URL). Prints its figures; run with `make bench`.
+"""
+
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from halsosupport.auth import Role, issue_token
+from services.stats.adapters.tables import Department, Employee, Spell, Workplace
+from services.stats.bootstrap import bootstrap
+from services.stats.entrypoints.api import create_app
+from services.stats.settings import StatsSettings
+from tests.support import FixedClock
+
+EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "50000"))
+YEARS = int(os.environ.get("BENCH_YEARS", "5"))
+TODAY = date(2026, 11, 23)
+
+
+def generate(rng: random.Random) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    departments = [{"department_id": f"d{n}", "name": f"Förvaltning {n}"} for n in range(12)]
+    workplaces = [
+        {"workplace_id": f"w{n}", "name": f"Enhet {n}", "department_id": f"d{n % 12}"}
+        for n in range(max(1, EMPLOYEES // 25))
+    ]
+    employees, spells = [], []
+    start = TODAY - timedelta(days=365 * YEARS)
+    for n in range(EMPLOYEES):
+        workplace = workplaces[rng.randrange(len(workplaces))]["workplace_id"]
+        employees.append({"employee_id": f"e{n}", "workplace_id": workplace, "placements": []})
+        day = start + timedelta(days=rng.randrange(60))
+        while day < TODAY:
+            length = rng.choice([1, 2, 3, 3, 4, 5, 7, 10, 14, 30, 90])
+            well = day + timedelta(days=length)
+            spells.append(
+                {
+                    "spell_id": f"s{len(spells)}", "employee_id": f"e{n}",
+                    "workplace_id": workplace, "department_id": "",
+                    "absence_type": "sick" if rng.random() < 0.8 else "vab",
+                    "sick_from": day, "well_from": None if well > TODAY else well,
+                    "reported_on": day, "degree_percent": 100, "corrected": False,
+                }
+            )  # fmt: skip
+            day = well + timedelta(days=rng.randrange(20, 200))
+    return departments, workplaces, employees, spells
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    folder = tempfile.mkdtemp(prefix="hs-bench-")
+    settings = StatsSettings(
+        database_url=os.environ.get(
+            "HALSOSUPPORT_DATABASE_URL", f"sqlite:///{folder}/{{service}}.sqlite3"
+        ),
+        kafka_bootstrap_servers="127.0.0.1:1",  # the consumer is not needed: the history is loaded
+    )
+    runtime = bootstrap(settings, clock=FixedClock(datetime(2026, 11, 23, 8, tzinfo=UTC)))
+    started = time.perf_counter()
+    departments, workplaces, employees, spells = generate(random.Random(3))
+    with runtime.engine.begin() as connection:
+        for table, rows in (
+            (Department, departments), (Workplace, workplaces),
+            (Employee, employees), (Spell, spells),
+        ):  # fmt: skip
+            for chunk in range(0, len(rows), 50_000):
+                connection.execute(table.__table__.insert(), rows[chunk : chunk + 50_000])  # type: ignore[attr-defined]
+    loaded = time.perf_counter() - started
+    token = issue_token(settings, subject="bench", role=Role.CRISIS)
+    rng = random.Random(5)
+    # The pages ask about today and the days up to it; a past date is the rarer, slower path.
+    last_year = TODAY - timedelta(days=364)
+    cases = {
+        "today": ("/v1/stats/today", lambda: {}),
+        "daily, 60 days": (
+            "/v1/stats/daily",
+            lambda: {"from": (TODAY - timedelta(days=59)).isoformat(), "to": TODAY.isoformat()},
+        ),
+        "daily, 1 year": (
+            "/v1/stats/daily",
+            lambda: {"from": last_year.isoformat(), "to": TODAY.isoformat(), "department_id": "d3"},
+        ),
+        "a past day": (
+            "/v1/stats/today",
+            lambda: {"date": (TODAY - timedelta(days=rng.randrange(30, 1500))).isoformat()},
+        ),
+    }
+    timings: dict[str, list[float]] = {name: [] for name in cases}
+    with TestClient(create_app(settings, runtime)) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(int(os.environ.get("BENCH_REQUESTS", "40"))):
+            for name, (path, params) in cases.items():
+                t0 = time.perf_counter()
+                response = client.get(path, params=params())
+                timings[name].append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, response.text
+    print(
+        f"stats latency: {EMPLOYEES:,} employees, {len(workplaces):,} workplaces, "
+        f"{len(spells):,} spells over {YEARS} years (loaded in {loaded:.0f} s)"
+    )
+    for name, values in timings.items():
+        print(f"  {name:<16} p50 {p(values, 50):7.1f} ms   p99 {p(values, 99):7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

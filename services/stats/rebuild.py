@@ -1,0 +1,70 @@
+"""Recompute the whole read model from the topics: for a new figure, a changed rule, or a
+database that was lost. Directory first, so every report finds its unit; then reports; then
+triggers. Events are applied with the same handler the consumer uses."""
+
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from halsosupport.consumer import Consumed
+from halsosupport.kafka import read_all
+from schemas import decode
+from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
+from services.stats import handlers
+from services.stats.adapters.sql_repo import SqlUnitOfWork
+from services.stats.adapters.tables import metadata
+
+log = structlog.get_logger("stats.rebuild")
+BATCH = 500
+
+
+def clear(engine: Engine) -> None:
+    """Empty every read-model table (the schema stays; migrations own it)."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def rebuild(
+    engine: Engine,
+    bootstrap_servers: str,
+    on_progress: Callable[[str, int, int], None] = lambda topic, done, total: None,
+) -> dict[str, int]:
+    """Apply every event of the three topics; returns how many per topic (unreadable skipped)."""
+    clear(engine)
+    applied: dict[str, int] = {}
+    for topic in (DIRECTORY, REPORTS, TRIGGERS):
+        applied[topic] = _apply_topic(engine, bootstrap_servers, topic, on_progress)
+    return applied
+
+
+def _apply(engine: Engine, batch: list[Consumed]) -> int:
+    with SqlUnitOfWork(engine) as uow:
+        return handlers.apply_batch(uow=uow, batch=batch)
+
+
+def _apply_topic(
+    engine: Engine,
+    bootstrap_servers: str,
+    topic: str,
+    on_progress: Callable[[str, int, int], None],
+) -> int:
+    batch: list[Consumed] = []
+    count = 0
+    records = read_all(
+        bootstrap_servers, topic, on_progress=lambda done, total: on_progress(topic, done, total)
+    )
+    for offset, (_key, value) in enumerate(records):
+        try:
+            event = decode(value or b"")
+        except ValueError:
+            log.warning("rebuild_skipped_unreadable", topic=topic)
+            continue
+        batch.append(Consumed(topic=topic, partition=-1, offset=offset, event=event))
+        if len(batch) >= BATCH:
+            count += _apply(engine, batch)
+            batch = []
+    if batch:
+        count += _apply(engine, batch)
+    return count

@@ -1,0 +1,81 @@
+"""The day's figures and their protection: the sweep agrees with the day-by-day count, and no
+hidden cell can be recovered by subtracting shown siblings from a shown parent."""
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.stats.adapters.tables import Spell
+from services.stats.domain import Org, Suppression, protect
+from services.stats.views import MEASURES, daily_series, day_figures
+
+RULE = Suppression(min_group_size=10, min_cell_count=5)
+ORG = Org(
+    workplace_department={"w1": "d1", "w2": "d1", "w3": "d2", "w4": "d3"},
+    workplace_names={},
+    department_names={"d1": "Ett", "d2": "Två", "d3": "Tre"},
+    headcount={"w1": 30, "w2": 12, "w3": 40, "w4": 8},
+)
+FIRST = date(2026, 1, 1)
+
+
+def test_a_single_hidden_sibling_takes_the_next_smallest_with_it():
+    assert protect([6, 2, 7], [12, 12, 12], RULE, parent_shown=True) == [None, None, 7]
+    assert protect([6, 2, 7], [12, 12, 12], RULE, parent_shown=False) == [6, None, 7]
+    assert protect([6, 7], [12, 5], RULE, parent_shown=True) == [None, None]  # group too small
+    assert protect([9, 8, 7], [12, 12, 12], RULE, parent_shown=True) == [9, 8, 7]
+    assert protect([1, 1, 20], [12, 12, 40], RULE, parent_shown=True) == [None, None, None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=6),
+    sizes=st.lists(st.integers(min_value=1, max_value=60), min_size=6, max_size=6),
+)
+def test_subtraction_never_recovers_a_small_hidden_count(counts, sizes):
+    sizes = sizes[: len(counts)]
+    parent_shown = RULE.cell(sum(counts), sum(sizes)) is not None
+    cells = protect(counts, sizes, RULE, parent_shown=parent_shown)
+    hidden = [c for c, cell in zip(counts, cells, strict=True) if cell is None]
+    for count, size, cell in zip(counts, sizes, cells, strict=True):
+        if cell is not None:
+            assert count >= 5 and size >= 10 and cell == count
+    if hidden and parent_shown:  # what subtraction yields is the sum of the hidden ones only
+        assert len(hidden) > 1 and (sum(hidden) == 0 or sum(hidden) >= 5)
+
+
+@st.composite
+def spells(draw):
+    found = []
+    for n in range(draw(st.integers(min_value=0, max_value=40))):
+        start = FIRST + timedelta(days=draw(st.integers(min_value=-20, max_value=40)))
+        length = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=30)))
+        found.append(
+            Spell(
+                spell_id=f"s{n}",
+                employee_id=f"e{n}",
+                workplace_id=draw(st.sampled_from(["w1", "w2", "w3", "w4"])),
+                department_id="?",
+                absence_type=draw(st.sampled_from(["sick", "sick", "vab"])),
+                sick_from=start,
+                well_from=None if length is None else start + timedelta(days=length),
+                reported_on=start + timedelta(days=draw(st.integers(min_value=0, max_value=3))),
+            )
+        )
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(spells())
+def test_the_daily_sweep_gives_each_day_what_the_day_view_gives(found):
+    last = FIRST + timedelta(days=20)
+    series = daily_series(found, FIRST, last, ORG, RULE)
+    for offset in range(21):
+        day = FIRST + timedelta(days=offset)
+        view = day_figures(found, day, ORG, RULE)
+        for measure in (*MEASURES, "absent_per_100", "headcount"):
+            assert series["municipality"][offset][measure] == view["municipality"][measure]
+            for department in view["departments"]:
+                cell = series[department["department_id"]][offset]
+                assert cell[measure] == department[measure], (day, measure)
