@@ -20,6 +20,7 @@ from halsosupport.web import install_common, require_role
 from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
 from services.stats import handlers, views
 from services.stats.bootstrap import StatsRuntime, bootstrap
+from services.stats.entrypoints import dashboard
 from services.stats.settings import StatsSettings
 
 AggregateReader = Annotated[
@@ -228,7 +229,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         org = rt.org()
         with rt.uow() as uow:
             spells = uow.spells_touching(first, last)
-        if department_id is not None and department_id not in org.department_names:
+        if department_id is not None and department_id not in org.department_headcount():
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no department {department_id!r}")
         series = views.daily_series(spells, first, last, org, rt.suppression)
         days = series[department_id or "municipality"]
@@ -278,7 +279,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
             ],
         )  # fmt: skip
 
-    app.include_router(__import__("services.stats.entrypoints.dashboard", fromlist=[""]).router)
+    app.include_router(dashboard.router)
     return app
 
 
