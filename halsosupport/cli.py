@@ -65,6 +65,7 @@ def _print_welcome(ports: object, var_dir: Path) -> None:
     from halsosupport.settings import CommonSettings
 
     token = issue_token(CommonSettings(), subject="nurse-demo", role=Role.NURSE)
+    crisis = issue_token(CommonSettings(), subject="crisis-demo", role=Role.CRISIS)
     p = ports
     typer.echo(
         f"""
@@ -72,6 +73,7 @@ Hälsosupport is running.
 
   nurse console        http://127.0.0.1:{p.intake}/console#token={token}
   intake API (nurse)   http://127.0.0.1:{p.intake}/docs
+  crisis dashboard     http://127.0.0.1:{p.stats}/dashboard#token={crisis}
   stats API            http://127.0.0.1:{p.stats}/v1/stats/today
   notifier health      http://127.0.0.1:{p.notifier}/healthz
   triggers health      http://127.0.0.1:{p.triggers}/healthz
