@@ -204,3 +204,69 @@ def daily_series(
         for d in departments:
             series[d].append(cells[d])
     return series
+
+
+def data_quality(spells: list[Any], day: date, org: Org, rule: Suppression) -> list[dict[str, Any]]:
+    """Per department: open spells past their expected return with no well report (what made
+    the pilot's managers distrust the figures), reports registered after their first day
+    (backdated), and corrected spells — counts, protected like every other cell."""
+    heads = org.department_headcount()
+    counts: dict[str, Counter[str]] = {
+        k: Counter() for k in ("overdue_well_reports", "backdated", "corrected")
+    }
+    for s in spells:
+        department = org.workplace_department.get(s.workplace_id)
+        if department is None:
+            continue
+        if s.well_from is None and s.expected_return is not None and s.expected_return < day:
+            counts["overdue_well_reports"][department] += 1
+        if s.reported_on is not None and s.reported_on > s.sick_from:
+            counts["backdated"][department] += 1
+        if s.corrected:
+            counts["corrected"][department] += 1
+    departments = sorted(heads)
+    rows: list[dict[str, Any]] = [
+        {
+            "department_id": d,
+            "department_name": org.department_names.get(d, d),
+            "headcount": heads[d],
+        }
+        for d in departments
+    ]
+    for measure, per_department in counts.items():
+        total = sum(per_department.values())
+        shown = protect(
+            [per_department[d] for d in departments],
+            [heads[d] for d in departments],
+            rule,
+            parent_shown=rule.cell(total, sum(heads.values())) is not None,
+        )
+        for row, cell in zip(rows, shown, strict=True):
+            row[measure] = cell
+    return rows
+
+
+def follow_up(triggers: list[Any], org: Org, rule: Suppression) -> list[dict[str, Any]]:
+    """Triggers fired per rule, department and month, beside those marked handled (withdrawn
+    ones do not count). A month's cell is withheld like any other small count."""
+    heads = org.department_headcount()
+    fired: Counter[tuple[str, str, str]] = Counter()
+    handled: Counter[tuple[str, str, str]] = Counter()
+    for t in triggers:
+        if t.withdrawn:
+            continue
+        department = org.workplace_department.get(t.workplace_id, t.department_id)
+        key = (t.fired_on.strftime("%Y-%m"), department, t.rule_id)
+        fired[key] += 1
+        if t.handled:
+            handled[key] += 1
+    return [
+        {
+            "month": month,
+            "department_id": department,
+            "rule_id": rule_id,
+            "fired": rule.cell(fired[(month, department, rule_id)], heads.get(department, 0)),
+            "handled": rule.cell(handled[(month, department, rule_id)], heads.get(department, 0)),
+        }
+        for month, department, rule_id in sorted(fired)
+    ]

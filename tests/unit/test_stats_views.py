@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from services.stats.adapters.tables import Spell
 from services.stats.domain import Org, Suppression, protect
-from services.stats.views import MEASURES, daily_series, day_figures
+from services.stats.views import MEASURES, daily_series, data_quality, day_figures, follow_up
 
 RULE = Suppression(min_group_size=10, min_cell_count=5)
 ORG = Org(
@@ -79,3 +79,52 @@ def test_the_daily_sweep_gives_each_day_what_the_day_view_gives(found):
             for department in view["departments"]:
                 cell = series[department["department_id"]][offset]
                 assert cell[measure] == department[measure], (day, measure)
+
+
+def spell(n: int, workplace: str, sick_from: date, **kw) -> Spell:
+    return Spell(
+        spell_id=f"q{n}", employee_id=f"e{n}", workplace_id=workplace, department_id="?",
+        absence_type="sick", sick_from=sick_from, **kw,
+    )  # fmt: skip
+
+
+def test_data_quality_counts_overdue_backdated_and_corrected_per_department():
+    day = date(2026, 3, 10)
+    found = [
+        # d3 (w3, 40 people): five overdue well reports, one of them also backdated
+        *[spell(n, "w3", date(2026, 3, 1), expected_return=date(2026, 3, 5)) for n in range(4)],
+        spell(4, "w3", date(2026, 3, 1), expected_return=date(2026, 3, 9), reported_on=day),
+        # back in time, or expected later: not overdue
+        spell(5, "w3", date(2026, 3, 1), expected_return=date(2026, 3, 5), well_from=day),
+        spell(6, "w3", date(2026, 3, 1), expected_return=date(2026, 3, 12)),
+        # d1 (w1, w2: 42 people): five overdue as well, one of them corrected
+        *[
+            spell(10 + n, "w1", date(2026, 3, 1), expected_return=date(2026, 3, 2))
+            for n in range(4)
+        ],
+        spell(7, "w1", date(2026, 3, 1), expected_return=date(2026, 3, 2), corrected=True),
+    ]
+    rows = {r["department_id"]: r for r in data_quality(found, day, ORG, RULE)}
+    # d3 (8 people) is too small to show, even as 0; so that the total (10) minus d1 and d2
+    # cannot give it away, d1 (5, first of the smallest) is withheld with it.
+    assert [rows[d]["overdue_well_reports"] for d in ("d1", "d2", "d3")] == [None, 5, None]
+    assert rows["d2"]["backdated"] is None and rows["d1"]["corrected"] is None  # 1 each
+
+
+def test_follow_up_counts_what_stood_per_month_rule_and_department():
+    class T:
+        def __init__(self, n, rule_id, fired_on, withdrawn=False, handled=False):
+            self.trigger_id, self.workplace_id, self.department_id = f"t{n}", "w3", "d2"
+            self.rule_id, self.fired_on = rule_id, fired_on
+            self.withdrawn, self.handled = withdrawn, handled
+
+    triggers = [T(n, "omtankesamtal", date(2026, 3, 1 + n), handled=n < 5) for n in range(6)]
+    triggers.append(T(9, "omtankesamtal", date(2026, 3, 20), withdrawn=True))
+    triggers.append(T(10, "omtankesamtal", date(2026, 4, 2)))
+    rows = follow_up(triggers, ORG, RULE)
+    assert rows == [
+        {"month": "2026-03", "department_id": "d2", "rule_id": "omtankesamtal", "fired": 6,
+         "handled": 5},
+        {"month": "2026-04", "department_id": "d2", "rule_id": "omtankesamtal", "fired": None,
+         "handled": None},
+    ]  # fmt: skip

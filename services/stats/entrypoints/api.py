@@ -240,6 +240,28 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
             days=[DayFigures(**d) for d in days],
         )  # fmt: skip
 
+    @app.get("/v1/stats/data-quality", response_model=None)
+    def quality(
+        rt: Runtime,
+        _reader: AggregateReader,
+        on: Annotated[date | None, Query(alias="date", description="default: today")] = None,
+        format: Literal["json", "csv"] = "json",
+    ) -> list[dict[str, Any]] | Response:
+        """Overdue well reports, backdated and corrected reports per department."""
+        day = on or local_date(rt.clock.now())
+        with rt.uow() as uow:
+            rows = views.data_quality(uow.all_spells(), day, rt.org(), rt.suppression)
+        return csv_response(rows, f"data-quality-{day}.csv") if format == "csv" else rows
+
+    @app.get("/v1/stats/follow-up", response_model=None)
+    def follow_up(
+        rt: Runtime, _reader: AggregateReader, format: Literal["json", "csv"] = "json"
+    ) -> list[dict[str, Any]] | Response:
+        """Triggers fired per rule, department and month, beside those handled."""
+        with rt.uow() as uow:
+            rows = views.follow_up(uow.triggers(), rt.org(), rt.suppression)
+        return csv_response(rows, "follow-up.csv") if format == "csv" else rows
+
     @app.get("/v1/manager/team")
     def team(
         rt: Runtime, manager: Annotated[Principal, Depends(require_role(Role.MANAGER))]
