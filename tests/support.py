@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
+from halsosupport.kafka import read_all
 from schemas import decode, encode
 from schemas.envelope import Event
 
@@ -46,26 +47,11 @@ def eventually(
     raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
 
 
-def read_topic(
-    bootstrap: str, topic: str, *, timeout_s: float = 3.0
-) -> list[tuple[bytes | None, bytes | None]]:
-    """Every (key, value) on the topic right now, read without a consumer group."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records: list[tuple[bytes | None, bytes | None]] = []
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and any(
-            consumer.position(tp) < ends[tp] for tp in partitions
-        ):
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend((r.key, r.value) for r in batch)
-        return records
-    finally:
-        consumer.close()
+def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None]]:
+    """Every (key, value) on the topic right now, read without a consumer group: the commands'
+    reader (it knows the embedded broker's end offsets), which raises rather than return part of
+    the topic when the broker stops answering."""
+    return list(read_all(bootstrap, topic))
 
 
 def events_on(bootstrap: str, topic: str, employee_id: str) -> list[Event]:
@@ -79,7 +65,9 @@ def events_on(bootstrap: str, topic: str, employee_id: str) -> list[Event]:
 
 def publish(bootstrap: str, *events: Event, raw: list[tuple[str, bytes]] | None = None) -> None:
     """Put events (and optionally raw messages) on their topics, as intake would."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    # One record per batch: the embedded broker answers "latest" with the last batch's first
+    # offset + 1, so a consumer of a later test starting there would read the rest of a batch.
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", batch_size=1)
     try:
         for event in events:
             producer.send(event.topic, key=event.partition_key().encode(), value=encode(event))

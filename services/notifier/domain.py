@@ -254,3 +254,82 @@ def crisis_mail_due(now: datetime, at: str) -> date | None:
     hour, minute = (int(part) for part in at.split(":"))
     local_now = now.astimezone(STOCKHOLM)
     return local_now.date() if local_now.time() >= time(hour, minute) else None
+
+
+# --- when to try again ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a message may take: `attempts` tries at its provider, the wait between them
+    doubling from `base_s` up to `cap_s`; and how long it may wait for the directory."""
+
+    attempts: int
+    base_s: float
+    cap_s: float
+    directory_wait: timedelta
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """What becomes of a message that could not go now: tried again at `next_attempt_at`, or
+    failed (None) with `error` as the reason."""
+
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str
+
+    @property
+    def failed(self) -> bool:
+        return self.next_attempt_at is None
+
+
+def after_send_error(
+    *, attempts: int, error: str, now: datetime, policy: RetryPolicy, jitter: float
+) -> Deferral:
+    """A provider that answered "later" (or not at all) costs an attempt; the last one fails
+    the message. `jitter` (0.5 to 1) spreads the retries of many messages."""
+    spent = attempts + 1
+    if spent >= policy.attempts:
+        return Deferral(spent, None, error)
+    delay = min(policy.cap_s, policy.base_s * 2 ** (spent - 1))
+    return Deferral(spent, now + timedelta(seconds=delay * jitter), error)
+
+
+def while_directory_lags(
+    *,
+    attempts: int,
+    missing: str,
+    due_since: datetime,
+    now: datetime,
+    policy: RetryPolicy,
+    jitter: float,
+) -> Deferral:
+    """A recipient or employee the directory does not know yet (its event has not arrived, or
+    the workplace has no manager yet) is waited for without spending an attempt: lag on the
+    directory topic says nothing about the provider, and must not use up the attempts kept
+    for a provider outage. The message stays pending, its error saying what it waits for; it is
+    looked at again after about as long as it has waited (from `base_s` up to `cap_s`). Once
+    `policy.directory_wait` has passed since it was due, it fails, naming what was missing."""
+    deadline = due_since + policy.directory_wait
+    if now >= deadline:
+        waited_for = _span(policy.directory_wait)
+        return Deferral(attempts, None, f"not in the directory after {waited_for}: {missing}")
+    waited = (now - due_since).total_seconds()
+    delay = timedelta(seconds=min(policy.cap_s, max(policy.base_s, waited)) * jitter)
+    return Deferral(
+        attempts, min(now + delay, deadline), f"waiting for the directory: {missing} not known yet"
+    )
+
+
+def _span(length: timedelta) -> str:
+    seconds = length.total_seconds()
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def due_since(created_at: datetime, digest: bool, digest_time: str) -> datetime:
+    """When a message first became due: when it was recorded, or for one that waits for its
+    recipient's morning digest, that digest's time."""
+    return next_digest_at(created_at, digest_time) if digest else created_at

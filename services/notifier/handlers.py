@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -293,8 +293,9 @@ def _send_one(
         context = address and _context(uow, message, address, settings)
         language = _language(uow, message, settings)
         channel, template = message.channel, message.template
+        missing = _missing(message, address)
     if address is None or context is None:
-        _retry_later(message_id, uow_factory, clock, settings, "recipient or employee unknown")
+        _wait_for_directory(message_id, uow_factory, clock, settings, missing)
         return
     if channel == domain.SMS and address.sms_opt_out:
         _finish(message_id, uow_factory, clock, status="skipped", error="the employee sent STOP")
@@ -358,27 +359,28 @@ def _send_digest(
         first = messages[0]
         address = _address(uow, first.recipient_kind, first.recipient_id)
         language = _language(uow, first, settings)
-        items, unrenderable = [], []
+        missing = _missing(first, address)
+        items, unrenderable, waiting, sending = [], [], [], []
         for m in messages:
-            context = address and _context(uow, m, address, settings)
-            if context is not None:
-                try:
-                    part = channels.renderer.render(m.template, context, language)
-                except Exception:  # a template bug fails this message, not the digest
-                    unrenderable.append(m.id)
-                    continue
-                items.append({"subject": part.subject, "text": part.text})
-        digest_key = "digest:" + ",".join(str(m.id) for m in messages)
+            assert m.id is not None
+            context = _context(uow, m, address, settings) if address else None
+            if context is None:  # the rest of the digest need not wait for the directory
+                waiting.append(m.id)
+                continue
+            try:
+                part = channels.renderer.render(m.template, context, language)
+            except Exception:  # a template bug fails this message, not the digest
+                unrenderable.append(m.id)
+                continue
+            items.append({"subject": part.subject, "text": part.text})
+            sending.append(m.id)
     for i in unrenderable:
-        assert i is not None
         _finish(i, uow_factory, clock, status="failed", error="rendering failed")
-    ids = [i for i in ids if i not in unrenderable]
-    if not ids:
+    for i in waiting:
+        _wait_for_directory(i, uow_factory, clock, settings, missing)
+    if address is None or not sending:
         return
-    if address is None or len(items) < len(ids):
-        for i in ids:
-            _retry_later(i, uow_factory, clock, settings, "recipient or employee unknown")
-        return
+    digest_key = "digest:" + ",".join(str(i) for i in sending)
     context = {
         "items": items,
         "day": local_date(clock.now()).isoformat(),
@@ -389,20 +391,20 @@ def _send_digest(
         rendered = channels.renderer.render("digest", context, language)
     except Exception as error:  # a template bug must not stop every other message
         log.error("digest_unrenderable", error=type(error).__name__)
-        for i in ids:
+        for i in sending:
             _finish(i, uow_factory, clock, status="failed", error="rendering failed")
         return
     try:
         _deliver(channels, domain.EMAIL, address, rendered, _id_of(digest_key))
     except TransientSendError as error:
-        for i in ids:
+        for i in sending:
             _retry_later(i, uow_factory, clock, settings, str(error))
         return
     except PermanentSendError as error:
-        for i in ids:
+        for i in sending:
             _finish(i, uow_factory, clock, status="failed", error=str(error))
         return
-    for i in ids:
+    for i in sending:
         _finish(i, uow_factory, clock, status="sent", subject=rendered.subject)
 
 
@@ -416,26 +418,79 @@ def _message_id(message: Message) -> str:
     return _id_of(message.dedupe_key)
 
 
+def _missing(message: Message, address: _Address | None) -> str:
+    """Whom the directory does not know yet, for a message that cannot be addressed or worded."""
+    return f"the recipient ({message.recipient_role})" if address is None else "the employee"
+
+
+def _policy(settings: NotifierSettings) -> domain.RetryPolicy:
+    return domain.RetryPolicy(
+        attempts=settings.send_attempts,
+        base_s=settings.send_backoff_base_s,
+        cap_s=settings.send_backoff_cap_s,
+        directory_wait=timedelta(seconds=settings.directory_wait_s),
+    )
+
+
 def _retry_later(
     message_id: int, uow_factory: UowFactory, clock: Clock, settings: NotifierSettings, error: str
 ) -> None:
+    """The provider failed for now: an attempt is spent."""
+    _defer(
+        message_id,
+        uow_factory,
+        lambda message: domain.after_send_error(
+            attempts=message.attempts,
+            error=error,
+            now=clock.now(),
+            policy=_policy(settings),
+            jitter=random.uniform(0.5, 1.0),
+        ),
+    )
+
+
+def _wait_for_directory(
+    message_id: int, uow_factory: UowFactory, clock: Clock, settings: NotifierSettings, missing: str
+) -> None:
+    """The directory does not know `missing` yet: no attempt is spent (see
+    domain.while_directory_lags)."""
+
+    def decide(message: Message) -> domain.Deferral:
+        created = message.created_at  # SQLite hands it back without its zone, UTC as stored
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        return domain.while_directory_lags(
+            attempts=message.attempts,
+            missing=missing,
+            due_since=domain.due_since(created, message.digest, settings.digest_time),
+            now=clock.now(),
+            policy=_policy(settings),
+            jitter=random.uniform(0.5, 1.0),
+        )
+
+    _defer(message_id, uow_factory, decide)
+
+
+def _defer(
+    message_id: int, uow_factory: UowFactory, decide: Callable[[Message], domain.Deferral]
+) -> None:
+    """Try the message again later, or fail it, as `decide` says."""
     with uow_factory() as uow:
         message = uow.message(message_id)
         assert message is not None
-        message.attempts += 1
-        message.last_error = error
-        if message.attempts >= settings.send_attempts:
+        deferral = decide(message)
+        message.attempts = deferral.attempts
+        message.last_error = deferral.error
+        reason = _error_code(deferral.error)
+        if deferral.next_attempt_at is None:
             message.status = "failed"
-            log.error("message_failed", message_id=message_id, attempts=message.attempts)
+            log.error(
+                "message_failed", message_id=message_id, attempts=message.attempts, reason=reason
+            )
         else:
-            delay = min(
-                settings.send_backoff_cap_s,
-                settings.send_backoff_base_s * 2 ** (message.attempts - 1),
+            message.next_attempt_at = deferral.next_attempt_at
+            log.warning(
+                "message_deferred", message_id=message_id, attempts=message.attempts, reason=reason
             )
-            message.next_attempt_at = clock.now() + timedelta(
-                seconds=delay * random.uniform(0.5, 1.0)
-            )
-            log.warning("message_deferred", message_id=message_id, attempts=message.attempts)
         uow.session.add(message)
         uow.commit()
 

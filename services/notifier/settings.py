@@ -21,6 +21,11 @@ class NotifierSettings(CommonSettings):
     send_attempts: int = 10
     send_backoff_base_s: float = 2.0
     send_backoff_cap_s: float = 300.0
+    # A recipient or employee the directory does not know yet is waited for without spending
+    # attempts, for this long after the message was due; then the message fails. The directory's
+    # events normally arrive within seconds; a workplace without a manager for a day is for an
+    # administrator to see (GET /v1/messages/failed) and the HR system to fix.
+    directory_wait_s: float = 86_400.0
     # Links in mails point at the manager's view of the employee in the deployed system.
     manager_view_base_url: str = "http://127.0.0.1:8000/console"
     # The language of messages to people the directory gives none for: sv or en.

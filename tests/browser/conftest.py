@@ -136,10 +136,27 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
 
 
 def _watch_for_breakage(tab: Page) -> list[str]:
-    """Uncaught script errors and CSP refusals, which a passing click-through could hide.
-    Failed API calls also log console errors; those are the page's business to show."""
+    """Uncaught script errors, CSP refusals and page files (a style sheet or script, shared or
+    the page's own) that did not load, which a passing click-through could hide. Failed API
+    calls also log console errors; those are the page's business to show."""
     broken: list[str] = []
     tab.on("pageerror", lambda error: broken.append(f"script error: {error}"))
+    tab.on(
+        "response",
+        lambda response: (
+            broken.append(f"{response.status} for {response.url}")
+            if response.status >= 400 and response.request.resource_type in ("stylesheet", "script")
+            else None
+        ),
+    )
+    tab.on(
+        "requestfailed",
+        lambda request: (
+            broken.append(f"{request.failure} for {request.url}")
+            if request.resource_type in ("stylesheet", "script")
+            else None
+        ),
+    )
     tab.on(
         "console",
         lambda message: (

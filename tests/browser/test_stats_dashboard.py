@@ -456,12 +456,20 @@ def test_the_pages_files_are_served_with_their_types_and_nothing_else_is(stats: 
             ("/dashboard/dashboard.js", "text/javascript"),
             ("/dashboard/vendor/uPlot.iife.min.js", "text/javascript"),
             ("/dashboard/vendor/uPlot.min.css", "text/css"),
+            ("/static/common/base.js", "text/javascript"),
+            ("/static/common/base.css", "text/css"),
         ]:
             response = client.get(path)
             assert response.status_code == 200, path
             assert response.headers["content-type"].startswith(kind), path
             assert "default-src 'self'" in response.headers["content-security-policy"]
         assert client.get("/dashboard/").headers["location"] == "../dashboard"
-        for path in ["/dashboard/index.html", "/dashboard/vendor/LICENSE-uPlot", "/dashboard/x"]:
+        for path in [
+            "/dashboard/index.html",
+            "/dashboard/vendor/LICENSE-uPlot",
+            "/dashboard/x",
+            "/static/common/__init__.py",
+        ]:
             assert client.get(path).status_code == 404, path
-        assert "/dashboard" not in client.get("/openapi.json").text
+        schema = client.get("/openapi.json").text
+        assert "/dashboard" not in schema and "/static" not in schema

@@ -26,7 +26,7 @@ from services.notifier.adapters.tables import Message, Workplace
 from services.notifier.bootstrap import bootstrap
 from services.notifier.entrypoints.api import create_app
 from services.notifier.settings import NotifierSettings
-from tests.support import eventually, publish, random_id, read_topic
+from tests.support import FixedClock, eventually, publish, random_id, read_topic
 
 NOW = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 SOURCE = Source(channel=Channel.NURSE, registered_by="nurse-1")
@@ -74,13 +74,13 @@ class Running:
             for p in sorted(self.mail_dir.glob("*.eml"))
         ]
 
-    def messages(self) -> list[Message]:
+    def messages(self, employee: str | None = None) -> list[Message]:
         """The messages about this test's employee (the group also replays earlier tests')."""
         from sqlmodel import Session, select
 
         rt = self.client.app.state.runtime
         with Session(rt.engine) as session:
-            query = select(Message).where(Message.employee_id == self.org.employee)
+            query = select(Message).where(Message.employee_id == (employee or self.org.employee))
             return list(session.exec(query))
 
 
@@ -163,8 +163,9 @@ def start(
         with client.app.state.runtime.uow() as uow:
             return all(uow.person(p) for p in (org.employee, org.manager, org.deputy))
 
-    # The directory and the reports are separate topics: without this, a report could be
-    # handled first and the tiny test backoff would give up on the unknown recipient.
+    # The directory and the reports are separate topics: a report handled first would wait for
+    # the directory (test_a_report_ahead_of_its_directory_waits_without_spending_attempts);
+    # knowing it first keeps the other tests to their point.
     eventually(directory_known)
     return controller, Running(client, mail_dir, config, org)
 
@@ -304,6 +305,64 @@ def test_a_mail_server_that_refuses_for_good_marks_the_message_failed(
         assert failed.attempts == 1 and "550" in failed.last_error
         assert running.mails() == []
         assert running.client.get("/healthz").json()["messages"]["failed"] == 1
+    finally:
+        running.client.__exit__(None, None, None)
+        controller.stop()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
+def test_a_report_ahead_of_its_directory_waits_without_spending_attempts(
+    database, kafka_bootstrap, tmp_path
+):
+    """Lag on the directory topic is not a provider error: the message waits, looked at again
+    and again without spending its attempts, goes once the directory arrives, and fails only
+    after the bounded wait, saying who was missing."""
+    clock = FixedClock(NOW)
+    controller, running = start(
+        database, kafka_bootstrap, tmp_path, clock=clock, send_attempts=2, directory_wait_s=3600
+    )
+    late = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
+    never = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
+
+    def waiting() -> list[Message] | None:
+        """Both messages, once each has been looked at since the clock last moved."""
+        found = running.messages(late.employee) + running.messages(never.employee)
+        looked = [m for m in found if _aware(m.next_attempt_at) > clock.now()]
+        return found if len(looked) == 2 else None
+
+    def known(org: Org) -> bool:
+        with running.client.app.state.runtime.uow() as uow:
+            return all(uow.person(p) for p in (org.employee, org.manager))
+
+    try:
+        publish(kafka_bootstrap, sick(late), sick(never))
+        for look in range(4):  # twice as many looks as the attempts a message has
+            if look:
+                clock.advance(minutes=1)  # the fixed clock moves only here: one look per move
+            for message in eventually(waiting):
+                assert message.status == "pending" and message.attempts == 0
+                assert message.last_error == (
+                    "waiting for the directory: the recipient (manager) not known yet"
+                )
+
+        publish(kafka_bootstrap, *directory_events(late))
+        eventually(lambda: known(late))
+        clock.advance(minutes=1)
+        (mail,) = eventually(lambda: mails_to(running, late.manager))
+        assert "Anna Andersson" in mail["Subject"]
+        (sent,) = running.messages(late.employee)
+        assert sent.status == "sent" and sent.attempts == 1
+
+        clock.advance(hours=1)
+        (failed,) = eventually(
+            lambda: [m for m in running.messages(never.employee) if m.status == "failed"]
+        )
+        assert failed.attempts == 0
+        assert failed.last_error == "not in the directory after 1 h: the recipient (manager)"
+        assert not mails_to(running, never.manager)
     finally:
         running.client.__exit__(None, None, None)
         controller.stop()

@@ -1,10 +1,11 @@
-// The nurse console. Plain script, no framework: the page is served under a strict CSP
-// (default-src 'self'), so everything lives here and all text is set with textContent.
+// The nurse console. Plain script, no framework, on top of the shared base every page loads
+// first (halsosupport/web_static/base.js, window.Halso): the page is served under a strict CSP
+// (default-src 'self'), so nothing is inline and all text is set with textContent.
 "use strict";
 
 (() => {
+  const { $, el, say, today, addDays } = window.Halso;
   const TOKEN_KEY = "halsosupport.nurse-token";
-  const TIME_ZONE = "Europe/Stockholm";
   // services/intake/domain.py FOLLOWUP_CALL_DAY: the call-back is on day 3, day 1 being the
   // first day of the spell, and never in the past for a backdated report.
   const FOLLOWUP_CALL_DAY = 3;
@@ -12,14 +13,11 @@
   // services/intake/settings.py backdating_limit_days; the server has the last word.
   const BACKDATING_LIMIT_DAYS = 7;
 
-  const STATUS_HINTS = {
-    0: "ingen kontakt med servern",
-    401: "inloggningen saknas eller gäller inte längre",
+  const failure = window.Halso.failureWith({
     403: "behörighet saknas",
-    404: "hittades inte",
     409: "krockar med en befintlig period",
     422: "uppgifterna godtogs inte",
-  };
+  });
   const ABSENCE_LABELS = { sick: "Sjuk", vab: "VAB" };
   const VISIBILITY_LABELS = { shared: "delas med chefen" };
 
@@ -34,31 +32,7 @@
   };
   const pendingKeys = new WeakMap(); // form -> {body, key}: a retry reuses the key
 
-  const $ = (id) => document.getElementById(id);
-
   // ---- small DOM helpers ------------------------------------------------------------------
-
-  function el(tag, attributes = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "className") node.className = value;
-      else if (name === "dataset") Object.assign(node.dataset, value);
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
-
-  function say(region, kind, text) {
-    const node = typeof region === "string" ? $(region) : region;
-    node.classList.remove("ok", "error");
-    if (kind) node.classList.add(kind);
-    node.textContent = text;
-  }
 
   function clear(region) {
     say(region, "", "");
@@ -72,28 +46,6 @@
 
   // ---- dates: the line works in Swedish local time ----------------------------------------
 
-  const isoFormat = new Intl.DateTimeFormat("sv-SE", {
-    timeZone: TIME_ZONE,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  });
-  const timeFormat = new Intl.DateTimeFormat("sv-SE", {
-    timeZone: TIME_ZONE,
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-
-  function today() {
-    return isoFormat.format(new Date());
-  }
-
-  function addDays(isoDate, days) {
-    const moment = new Date(`${isoDate}T12:00:00Z`);
-    moment.setUTCDate(moment.getUTCDate() + days);
-    return moment.toISOString().slice(0, 10);
-  }
-
   function laterOf(first, second) {
     return first > second ? first : second;
   }
@@ -105,24 +57,10 @@
   // The API stores UTC; SQLite hands timestamps back without an offset.
   function clockTime(timestamp) {
     const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(timestamp) ? timestamp : `${timestamp}Z`;
-    return timeFormat.format(new Date(zoned));
+    return window.Halso.timeOfDay(new Date(zoned));
   }
 
   // ---- the API ----------------------------------------------------------------------------
-
-  class ApiError extends Error {
-    constructor(status, detail) {
-      super(detail);
-      this.status = status;
-      this.detail = detail;
-    }
-  }
-
-  function detailOf(data, response) {
-    if (data && typeof data.detail === "string") return data.detail;
-    if (data && data.detail !== undefined) return JSON.stringify(data.detail);
-    return `${response.status} ${response.statusText}`.trim();
-  }
 
   function newKey() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -147,32 +85,16 @@
   }
 
   async function api(method, path, { body, form } = {}) {
-    const headers = { Accept: "application/json", Authorization: `Bearer ${state.token}` };
-    const init = { method, headers, cache: "no-store" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    if (form) headers["Idempotency-Key"] = idempotencyKey(form, body);
-    let response;
+    const headers = form ? { "Idempotency-Key": idempotencyKey(form, body) } : {};
+    let data;
     try {
-      response = await fetch(path, init);
-    } catch {
-      throw new ApiError(0, "kontrollera nätverket och försök igen");
+      data = await window.Halso.request(path, { token: state.token, method, body, headers });
+    } catch (error) {
+      if (error.status === 401) signOut("Inloggningen gäller inte längre. Logga in på nytt.");
+      throw error;
     }
-    const data = await response.json().catch(() => null);
-    if (response.status === 401) signOut("Inloggningen gäller inte längre. Logga in på nytt.");
-    if (!response.ok) throw new ApiError(response.status, detailOf(data, response));
     if (form) pendingKeys.delete(form);
     return data;
-  }
-
-  function failure(what, error) {
-    if (!(error instanceof ApiError)) {
-      return `${what}: oväntat fel i sidan (${error && error.message})`;
-    }
-    const hint = STATUS_HINTS[error.status];
-    return hint ? `${what}: ${hint} – ${error.detail}` : `${what}: ${error.detail}`;
   }
 
   // Runs one submission at a time per form; the button stays focusable for keyboard users.
@@ -189,15 +111,6 @@
   }
 
   // ---- signing in and out -----------------------------------------------------------------
-
-  function tokenFromAddress() {
-    const params = new URLSearchParams(window.location.hash.slice(1));
-    const token = params.get("token");
-    if (!token) return;
-    sessionStorage.setItem(TOKEN_KEY, token);
-    // Out of the address bar, the history and any bookmark.
-    window.history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
 
   // A desk is shared between shifts: nothing about anyone stays in the page once signed out.
   function forgetPeople() {
@@ -216,47 +129,26 @@
     clear("followups-summary");
   }
 
-  function signOut(message) {
-    sessionStorage.removeItem(TOKEN_KEY);
+  function hide() {
     state.token = null;
     forgetPeople();
-    $("workspace").hidden = true;
-    $("logout").hidden = true;
     $("shortcut-hint").hidden = true;
-    $("login").hidden = false;
     for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
-    say("global-message", message ? "error" : "", message || "");
-    $("token-input").focus();
   }
 
-  async function signIn(token) {
+  // The reasons come first: a token they are refused to is refused before the page shows.
+  async function check(token) {
     state.token = token;
-    try {
-      await loadReasons();
-    } catch (error) {
-      if (state.token) signOut(failure("Kunde inte logga in", error));
-      return;
-    }
-    $("login").hidden = true;
-    $("workspace").hidden = false;
-    $("logout").hidden = false;
+    await loadReasons();
+  }
+
+  async function show() {
     $("shortcut-hint").hidden = false;
-    clear("global-message");
     $("search-query").focus();
     await loadFollowups();
   }
 
-  function onLogin(event) {
-    event.preventDefault();
-    const token = $("token-input").value.trim();
-    if (!token) {
-      say("global-message", "error", "Klistra in en inloggningsnyckel först.");
-      return;
-    }
-    sessionStorage.setItem(TOKEN_KEY, token);
-    $("token-input").value = "";
-    signIn(token);
-  }
+  let signOut = () => {};
 
   // ---- reasons ----------------------------------------------------------------------------
 
@@ -860,8 +752,6 @@
   // ---- wiring -----------------------------------------------------------------------------
 
   function wire() {
-    $("login-form").addEventListener("submit", onLogin);
-    $("logout").addEventListener("click", () => signOut("Du är utloggad."));
     $("search-form").addEventListener("submit", onSearch);
     $("search-results").addEventListener("click", onResultClick);
     $("search-section").addEventListener("keydown", onResultKeys);
@@ -888,10 +778,14 @@
 
   function start() {
     wire();
-    tokenFromAddress();
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token) signIn(token);
-    else signOut("");
+    ({ signOut } = window.Halso.signInFlow({
+      key: TOKEN_KEY,
+      check,
+      show,
+      hide,
+      failure,
+      farewell: "Du är utloggad.",
+    }));
   }
 
   start();

@@ -7,14 +7,13 @@ show comes from the JSON API, which checks the token's role (and, for a manager,
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, status
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from halsosupport import web_static
+from halsosupport.web_static import CSS, JS
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
-
-JS = "text/javascript; charset=utf-8"
-CSS = "text/css; charset=utf-8"
-HTML = "text/html; charset=utf-8"
 
 # A fixed list rather than a static mount: nothing under the folder is served by accident, and
 # the media types do not depend on the host's mimetypes table (nosniff rejects a wrong one).
@@ -30,43 +29,16 @@ VENDOR = {
 }
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/dashboard")
-def crisis_page() -> FileResponse:
-    return FileResponse(DASHBOARD_DIR / "index.html", media_type=HTML)
-
-
-@router.get("/dashboard/")
-def crisis_page_with_slash() -> RedirectResponse:
-    """The page links its files relative to `/dashboard` (so it also works behind a path
-    prefix); with a trailing slash those links would miss."""
-    return RedirectResponse("../dashboard", status_code=status.HTTP_308_PERMANENT_REDIRECT)
-
-
-@router.get("/dashboard/manager")
-def manager_page() -> FileResponse:
-    return FileResponse(DASHBOARD_DIR / "manager.html", media_type=HTML)
-
-
-@router.get("/dashboard/manager/")
-def manager_page_with_slash() -> RedirectResponse:
-    """As for the crisis page: its links are relative to `/dashboard/manager`."""
-    return RedirectResponse("../manager", status_code=status.HTTP_308_PERMANENT_REDIRECT)
+router.include_router(web_static.router)  # base.css and base.js, which both pages load first
+web_static.add_page(router, "/dashboard", DASHBOARD_DIR / "index.html")
+web_static.add_page(router, "/dashboard/manager", DASHBOARD_DIR / "manager.html")
 
 
 @router.get("/dashboard/vendor/{name}")
 def vendored(name: str) -> FileResponse:
-    return _file(VENDOR, "vendor", name)
+    return web_static.listed_file(DASHBOARD_DIR / "vendor", VENDOR, name)
 
 
 @router.get("/dashboard/{name}")
 def asset(name: str) -> FileResponse:
-    return _file(ASSETS, ".", name)
-
-
-def _file(allowed: dict[str, str], folder: str, name: str) -> FileResponse:
-    media_type = allowed.get(name)
-    if media_type is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dashboard file {name!r}")
-    return FileResponse(DASHBOARD_DIR / folder / name, media_type=media_type)
+    return web_static.listed_file(DASHBOARD_DIR, ASSETS, name)
