@@ -11,7 +11,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DOMAIN := schemas halsosupport/localtime.py services/*/domain.py services/intake/personnummer.py \
 	services/triggers/windows.py services/triggers/handlers.py services/triggers/policy.py \
-	services/triggers/timed.py \
+	services/triggers/timed.py services/stats/day_counts.py services/stats/views.py \
+	services/stats/report_views.py services/stats/figures.py \
 	services/intake/sms_commands.py services/intake/voice_flow.py
 
 .PHONY: help install run test lint format clean bench chromium
@@ -58,6 +59,7 @@ chromium:
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.triggers_replay
 	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_latency
+	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_reports
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

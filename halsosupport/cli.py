@@ -405,6 +405,8 @@ def stats_rebuild() -> None:
     """Recompute the stats read model from the topics (stop the stats service first)."""
     from rich.progress import Progress
 
+    from halsosupport.clock import SystemClock
+    from halsosupport.localtime import local_date
     from services.stats.bootstrap import build_engine
     from services.stats.rebuild import rebuild
     from services.stats.settings import StatsSettings
@@ -419,7 +421,8 @@ def stats_rebuild() -> None:
                 tasks[topic] = progress.add_task(topic, total=total)
             progress.update(tasks[topic], completed=done, total=max(total, done))  # type: ignore[arg-type]
 
-        applied = rebuild(engine, settings.kafka_bootstrap_servers, on_progress=show)
+        today = local_date(SystemClock().now())
+        applied = rebuild(engine, settings.kafka_bootstrap_servers, today, on_progress=show)
     engine.dispose()
     typer.echo("rebuilt: " + ", ".join(f"{topic} {n}" for topic, n in applied.items()))
 

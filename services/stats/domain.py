@@ -16,19 +16,17 @@ class Suppression:
         return count
 
 
-def protect(
-    counts: list[int], sizes: list[int], rule: Suppression, parent_shown: bool
-) -> list[int | None]:
+def protect(counts: list[int], sizes: list[int], rule: Suppression) -> list[int | None]:
     """Cells of sibling units under one parent, suppressed so that no small count can be had by
-    subtracting the shown siblings from the shown parent.
+    subtracting the shown siblings from the parent.
 
-    Primary suppression hides each small cell; while the hidden cells of a shown parent add up
-    to less than the minimum count (one hidden cell is always exactly recoverable), the smallest
-    shown sibling is hidden too (complementary suppression).
+    Primary suppression hides each small cell; while the hidden cells add up to less than the
+    minimum count (one hidden cell is always exactly recoverable), the smallest shown sibling is
+    hidden too (complementary suppression). The parent is taken as known even when its own cell
+    is withheld: a withheld department can be had by subtracting the other departments from the
+    municipality when each of those is the sum of its shown workplaces.
     """
     cells: list[int | None] = [rule.cell(c, s) for c, s in zip(counts, sizes, strict=True)]
-    if not parent_shown:
-        return cells
     while True:
         hidden = [i for i, cell in enumerate(cells) if cell is None]
         shown = [i for i, cell in enumerate(cells) if cell is not None]

@@ -1,4 +1,6 @@
-"""Applying events to the read model, and answering the figures."""
+"""Applying events to the read model, keeping the counts per workplace and day exact."""
+
+from datetime import date
 
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
@@ -13,10 +15,56 @@ from services.stats.adapters.tables import (
     TriggerRecord,
     Workplace,
 )
+from services.stats.day_counts import Placements, SpellFacts, Tally, advance, contribution
 
 
-def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
-    """Apply each event once (its id is recorded in the same transaction); returns how many."""
+def bring_counts_to(uow: SqlUnitOfWork, today: date) -> date:
+    """Build the counts if they never were, or count open spells up to `today`; returns the
+    day they are counted through (never earlier than before: the clock may be behind)."""
+    through = uow.counts_through()
+    if through is None:
+        rebuild_counts(uow, today)
+        return today
+    if today > through:
+        tally = Tally()
+        advance(uow.open_spells(), through, today, tally)
+        uow.add_to_counts(tally)
+        uow.set_counts_through(today)
+        return today
+    return through
+
+
+def rebuild_counts(uow: SqlUnitOfWork, through: date) -> None:
+    """The counts from every spell at once: for a new or upgraded database and after a
+    rebuild of the read model."""
+    uow.clear_counts()
+    tally = Tally()
+    for spell, placements in uow.every_spell_with_placements():
+        contribution(spell, placements, through, tally)
+    uow.add_to_counts(tally, fresh=True)
+    uow.set_counts_through(through)
+
+
+def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> int:
+    """Apply each event once (its id is recorded in the same transaction); returns how many.
+
+    The counts change in the same transaction by each changed spell's new contribution less
+    its old one, counted through the same day (`today`, or later if already there)."""
+    through = bring_counts_to(uow, today)
+    tally = Tally()
+    placements: dict[str, Placements] = {}
+
+    def placed(employee_id: str) -> Placements:
+        if employee_id not in placements:
+            placements.update(uow.placements_of({employee_id}))
+            placements.setdefault(employee_id, Placements())
+        return placements[employee_id]
+
+    def count(spell: Spell | None, sign: int) -> None:
+        if spell is not None:
+            facts = SpellFacts.of(spell)
+            contribution(facts, placed(facts.employee_id), through, tally, sign)
+
     seen = uow.already_applied([str(item.event.event_id) for item in batch])
     applied = 0
     for item in batch:
@@ -29,24 +77,24 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
         applied += 1
         if isinstance(event, SickReported | SpellCorrected):
             known = uow.spell(event.spell_id)
+            count(known, -1)
             corrected = isinstance(event, SpellCorrected)
-            uow.upsert(
-                Spell(
-                    spell_id=event.spell_id,
-                    employee_id=event.employee_id,
-                    workplace_id=event.org.workplace_id,
-                    department_id=event.org.department_id,
-                    absence_type=event.absence_type.value,
-                    sick_from=event.sick_from,
-                    well_from=event.well_from if isinstance(event, SpellCorrected) else None,
-                    degree_percent=event.degree_percent,
-                    reason_category=event.reason_category,
-                    expected_return=event.expected_return,
-                    reported_on=(known.reported_on if known else None)
-                    or local_date(event.occurred_at),
-                    corrected=corrected or bool(known and known.corrected),
-                )
+            spell = Spell(
+                spell_id=event.spell_id,
+                employee_id=event.employee_id,
+                workplace_id=event.org.workplace_id,
+                department_id=event.org.department_id,
+                absence_type=event.absence_type.value,
+                sick_from=event.sick_from,
+                well_from=event.well_from if isinstance(event, SpellCorrected) else None,
+                degree_percent=event.degree_percent,
+                reason_category=event.reason_category,
+                expected_return=event.expected_return,
+                reported_on=(known.reported_on if known else None) or local_date(event.occurred_at),
+                corrected=corrected or bool(known and known.corrected),
             )
+            uow.upsert(spell)
+            count(spell, 1)
         elif isinstance(event, TriggerFired):
             uow.upsert(
                 TriggerRecord(
@@ -65,13 +113,24 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
                 record.withdrawn = True
                 uow.add(record)
         elif isinstance(event, SpellRetracted):
+            count(uow.spell(event.spell_id), -1)
             uow.remove_spell(event.spell_id)  # it never happened: it counts nowhere
         elif isinstance(event, WellReported):
-            spell = uow.spell(event.spell_id)
-            if spell is not None:
-                spell.well_from = event.well_from
-                uow.add(spell)
+            known = uow.spell(event.spell_id)
+            if known is not None:
+                count(known, -1)
+                known.well_from = event.well_from
+                uow.add(known)
+                count(known, 1)
         elif isinstance(event, EmployeeUpserted):
+            before = placed(event.employee_id)
+            after = Placements.from_json([p.model_dump(mode="json") for p in event.placements])
+            if before != after:  # a move: their spells' days count where they now belong
+                for spell in uow.spells_of(event.employee_id):
+                    count(spell, -1)
+                placements[event.employee_id] = after
+                for spell in uow.spells_of(event.employee_id):
+                    count(spell, 1)
             uow.upsert(
                 Employee(
                     employee_id=event.employee_id,
@@ -86,6 +145,10 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
                 )
             )
         elif isinstance(event, WorkplaceUpserted):
+            known_workplace = uow.session.get(Workplace, event.workplace_id)
+            old_department = known_workplace.department_id if known_workplace else None
+            if old_department != event.department_id:
+                uow.move_workplace_counts(event.workplace_id, old_department, event.department_id)
             uow.upsert(
                 Workplace(
                     workplace_id=event.workplace_id,
@@ -97,5 +160,6 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed]) -> int:
             )
         elif isinstance(event, DepartmentUpserted):
             uow.upsert(Department(department_id=event.department_id, name=event.name))
+    uow.add_to_counts(tally)
     uow.commit()
     return applied

@@ -3,6 +3,7 @@ database that was lost. Directory first, so every report finds its unit; then re
 triggers. Events are applied with the same handler the consumer uses."""
 
 from collections.abc import Callable
+from datetime import date
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -29,25 +30,28 @@ def clear(engine: Engine) -> None:
 def rebuild(
     engine: Engine,
     bootstrap_servers: str,
+    today: date,
     on_progress: Callable[[str, int, int], None] = lambda topic, done, total: None,
 ) -> dict[str, int]:
-    """Apply every event of the three topics; returns how many per topic (unreadable skipped)."""
+    """Apply every event of the three topics; returns how many per topic (unreadable skipped).
+    Open spells are counted as away up to `today`."""
     clear(engine)
     applied: dict[str, int] = {}
     for topic in (DIRECTORY, REPORTS, TRIGGERS):
-        applied[topic] = _apply_topic(engine, bootstrap_servers, topic, on_progress)
+        applied[topic] = _apply_topic(engine, bootstrap_servers, topic, today, on_progress)
     return applied
 
 
-def _apply(engine: Engine, batch: list[Consumed]) -> int:
+def _apply(engine: Engine, batch: list[Consumed], today: date) -> int:
     with SqlUnitOfWork(engine) as uow:
-        return handlers.apply_batch(uow=uow, batch=batch)
+        return handlers.apply_batch(uow=uow, batch=batch, today=today)
 
 
 def _apply_topic(
     engine: Engine,
     bootstrap_servers: str,
     topic: str,
+    today: date,
     on_progress: Callable[[str, int, int], None],
 ) -> int:
     batch: list[Consumed] = []
@@ -63,8 +67,8 @@ def _apply_topic(
             continue
         batch.append(Consumed(topic=topic, partition=-1, offset=offset, event=event))
         if len(batch) >= BATCH:
-            count += _apply(engine, batch)
+            count += _apply(engine, batch, today)
             batch = []
     if batch:
-        count += _apply(engine, batch)
+        count += _apply(engine, batch, today)
     return count

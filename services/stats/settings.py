@@ -10,3 +10,5 @@ class StatsSettings(CommonSettings):
     # A cell describing fewer employees than this, or a count below min_cell_count, is withheld.
     min_group_size: int = 10
     min_cell_count: int = 5
+    # A net sick day's value in the cost evaluation (Försäkringskassan's model, kronor).
+    price_per_day: int = 1765

@@ -1,4 +1,5 @@
-"""The day's figures per unit, computed from the spells and protected before they leave.
+"""The figures per unit, from the counts per workplace and day (`day_counts`) and the spells,
+protected before they leave.
 
 Every figure of a day is computed for the whole organisation at once (municipality,
 departments, workplaces), so that the suppression of each cell knows its siblings: a cell is
@@ -7,28 +8,28 @@ endpoint or date range asked.
 """
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from schemas.reasons import reason_label
-from services.stats.adapters.tables import Spell
+from services.stats.day_counts import COUNTED, NOT_GIVEN
 from services.stats.domain import Org, Suppression, protect
 
 MEASURES = ("new_sick", "new_vab", "back", "absent_sick", "absent_vab", "absent")
 
+# measure -> unit (workplace or department) -> count, before any suppression
+Counts = dict[str, dict[str, int]]
 
-def raw_counts(spells: list[Spell], day: date) -> dict[str, Counter[str]]:
-    """measure -> workplace -> count, before any suppression."""
-    counts: dict[str, Counter[str]] = {m: Counter() for m in MEASURES}
-    for s in spells:
-        kind = "sick" if s.absence_type == "sick" else "vab"
-        if s.reported_on == day:
-            counts[f"new_{kind}"][s.workplace_id] += 1
-        if s.well_from == day:
-            counts["back"][s.workplace_id] += 1
-        if s.sick_from <= day and (s.well_from is None or s.well_from > day):
-            counts[f"absent_{kind}"][s.workplace_id] += 1
-            counts["absent"][s.workplace_id] += 1
+
+def counts_from_rows(rows: Iterable[tuple[str, Sequence[int]]]) -> Counts:
+    """Counts from (unit, values in `day_counts.COUNTED` order) rows; "absent" is sick + VAB."""
+    counts: Counts = {m: {} for m in MEASURES}
+    for unit, values in rows:
+        cell = dict(zip(COUNTED, values, strict=True))
+        cell["absent"] = cell["absent_sick"] + cell["absent_vab"]
+        for measure in MEASURES:
+            counts[measure][unit] = counts[measure].get(unit, 0) + cell[measure]
     return counts
 
 
@@ -38,12 +39,16 @@ def _per_100(absent: int | None, headcount: int) -> float | None:
     return round(100 * absent / headcount, 1)
 
 
-def municipality_figures(
-    spells: list[Spell], day: date, org: Org, rule: Suppression
-) -> dict[str, Any]:
+def _known(counts: Counts, units: Mapping[str, Any]) -> Counts:
+    """Only the units of the organisation (a spell of a workplace not yet in the directory
+    counts nowhere until it is)."""
+    return {m: {u: n for u, n in per_unit.items() if u in units} for m, per_unit in counts.items()}
+
+
+def municipality_figures(counts: Counts, org: Org, rule: Suppression) -> dict[str, Any]:
     """The whole organisation only (no siblings to protect it against)."""
-    counts = raw_counts(spells, day)
-    heads = sum(org.headcount.values())
+    counts = _known(counts, org.workplace_department)
+    heads = sum(org.headcount.get(w, 0) for w in org.workplace_department)
     cell: dict[str, Any] = {"headcount": heads}
     for measure in MEASURES:
         cell[measure] = rule.cell(sum(counts[measure].values()), heads)
@@ -51,13 +56,13 @@ def municipality_figures(
     return cell
 
 
-def day_figures(spells: list[Spell], day: date, org: Org, rule: Suppression) -> dict[str, Any]:
-    """Municipality, departments and workplaces for one day, every cell protected."""
-    counts = raw_counts(spells, day)
+def day_figures(counts: Counts, org: Org, rule: Suppression) -> dict[str, Any]:
+    """Municipality, departments and workplaces for one day (counts per workplace), every cell
+    protected."""
+    counts = _known(counts, org.workplace_department)
     dept_heads = org.department_headcount()
     departments = sorted(dept_heads)
-    total_heads = sum(dept_heads.values())
-    municipality: dict[str, Any] = {"headcount": total_heads}
+    municipality = municipality_figures(counts, org, rule)
     dept_cells: dict[str, dict[str, Any]] = {d: {"headcount": dept_heads[d]} for d in departments}
     wp_cells: dict[str, dict[str, Any]] = {
         w: {"headcount": org.headcount.get(w, 0)} for w in org.workplace_department
@@ -68,29 +73,28 @@ def day_figures(spells: list[Spell], day: date, org: Org, rule: Suppression) -> 
     for measure in MEASURES:
         per_dept: Counter[str] = Counter()
         for workplace_id, n in counts[measure].items():
-            per_dept[org.workplace_department.get(workplace_id, "")] += n
-        total = sum(counts[measure].values())
-        municipality[measure] = rule.cell(total, total_heads)
+            per_dept[org.workplace_department[workplace_id]] += n
         shown = protect(
             [per_dept[d] for d in departments],
             [dept_heads[d] for d in departments],
             rule,
-            parent_shown=municipality[measure] is not None,
         )
         for department_id, cell in zip(departments, shown, strict=True):
             dept_cells[department_id][measure] = cell
         for department_id in departments:
             members = members_of[department_id]
             cells = protect(
-                [counts[measure][w] for w in members],
+                [counts[measure].get(w, 0) for w in members],
                 [org.headcount.get(w, 0) for w in members],
                 rule,
-                parent_shown=dept_cells[department_id][measure] is not None,
             )
+            if dept_cells[department_id][measure] is None:
+                # Withheld to cover a small sibling, it must not be the sum of its workplaces.
+                cells = [None] * len(members)
             for workplace_id, cell in zip(members, cells, strict=True):
                 wp_cells[workplace_id][measure] = cell
-    for cell in (municipality, *dept_cells.values(), *wp_cells.values()):
-        cell["absent_per_100"] = _per_100(cell["absent"], cell["headcount"])
+    for unit in (*dept_cells.values(), *wp_cells.values()):
+        unit["absent_per_100"] = _per_100(unit["absent"], unit["headcount"])
     return {
         "municipality": municipality,
         "departments": [
@@ -109,28 +113,19 @@ def day_figures(spells: list[Spell], day: date, org: Org, rule: Suppression) -> 
     }
 
 
-def causes(spells: list[Spell], day: date, org: Org, rule: Suppression) -> list[dict[str, Any]]:
-    """Sick absence on `day` by shared reason; withheld reasons count as 'not given'."""
-    absent = [
-        s
-        for s in spells
-        if s.absence_type == "sick"
-        and s.sick_from <= day
-        and (s.well_from is None or s.well_from > day)
-    ]
-    by_cause = Counter(s.reason_category or "not_given" for s in absent)
-    names = sorted(by_cause)
+def causes(by_cause: Mapping[str, int], org: Org, rule: Suppression) -> list[dict[str, Any]]:
+    """Sick absence on a day by shared reason; withheld reasons count as 'not given'."""
+    names = sorted(n for n, count in by_cause.items() if count)
     heads = sum(org.headcount.values())
     shown = protect(
         [by_cause[n] for n in names],
         [heads] * len(names),
         rule,
-        parent_shown=rule.cell(len(absent), heads) is not None,
     )
     return [
         {
             "reason_category": n,
-            "label": "Ej angiven" if n == "not_given" else reason_label(n),
+            "label": "Ej angiven" if n == NOT_GIVEN else reason_label(n),
             "absent_sick": cell,
         }
         for n, cell in zip(names, shown, strict=True)
@@ -142,88 +137,44 @@ def days_between(first: date, last: date) -> list[date]:
 
 
 def daily_series(
-    spells: list[Spell], first: date, last: date, org: Org, rule: Suppression
+    per_day: Mapping[date, Counts], first: date, last: date, org: Org, rule: Suppression
 ) -> dict[str, list[dict[str, Any]]]:
-    """Day-by-day figures for the municipality and each department, by one sweep over the
-    spells (a start adds one from its first day, a well report removes one), so five years
-    cost little more than one day. Each day's department cells are protected together."""
-    departments = sorted(org.department_headcount())
-    index = {d: i for i, d in enumerate(departments)}
-    n_days = (last - first).days + 1
-    # measure -> day -> department -> count
-    grid = {m: [[0] * len(departments) for _ in range(n_days + 1)] for m in MEASURES}
-
-    def bump(measure: str, day: date, department: int, delta: int = 1) -> None:
-        offset = (day - first).days
-        if 0 <= offset < n_days:
-            grid[measure][offset][department] += delta
-
-    for s in spells:
-        d = index.get(org.workplace_department.get(s.workplace_id, ""))
-        if d is None:
-            continue
-        kind = "sick" if s.absence_type == "sick" else "vab"
-        if s.reported_on is not None:
-            bump(f"new_{kind}", s.reported_on, d)
-        if s.well_from is not None:
-            bump("back", s.well_from, d)
-        start = max(s.sick_from, first)
-        end = (
-            last + timedelta(days=1)
-            if s.well_from is None
-            else min(s.well_from, last + timedelta(days=1))
-        )
-        if start < end:  # absent on [start, end): a running sum turns these into counts
-            for measure in (f"absent_{kind}", "absent"):
-                grid[measure][(start - first).days][d] += 1
-                grid[measure][(end - first).days][d] -= 1
-    for measure in (m for m in MEASURES if m.startswith("absent")):
-        running = [0] * len(departments)
-        for offset in range(n_days):
-            running = [r + g for r, g in zip(running, grid[measure][offset], strict=True)]
-            grid[measure][offset] = running
+    """Day-by-day figures for the municipality and each department, from counts per department
+    and day. Each day's department cells are protected together, as on the day's own page."""
     heads = org.department_headcount()
+    departments = sorted(heads)
     sizes = [heads[d] for d in departments]
     total_heads = sum(sizes)
+    empty: Counts = {m: {} for m in MEASURES}
     series: dict[str, list[dict[str, Any]]] = {"municipality": [], **{d: [] for d in departments}}
-    for offset in range(n_days):
-        day = first + timedelta(days=offset)
+    for day in days_between(first, last):
+        counts = per_day.get(day, empty)
         top: dict[str, Any] = {"date": day, "headcount": total_heads}
         cells: dict[str, dict[str, Any]] = {
             d: {"date": day, "headcount": heads[d]} for d in departments
         }
         for measure in MEASURES:
-            row = grid[measure][offset]
+            row = [counts[measure].get(d, 0) for d in departments]
             top[measure] = rule.cell(sum(row), total_heads)
-            shown = protect(list(row), sizes, rule, parent_shown=top[measure] is not None)
+            shown = protect(row, sizes, rule)
             for d, cell in zip(departments, shown, strict=True):
                 cells[d][measure] = cell
-        for cell in (top, *cells.values()):
-            cell["absent_per_100"] = _per_100(cell["absent"], cell["headcount"])
+        for unit in (top, *cells.values()):
+            unit["absent_per_100"] = _per_100(unit["absent"], unit["headcount"])
         series["municipality"].append(top)
         for d in departments:
             series[d].append(cells[d])
     return series
 
 
-def data_quality(spells: list[Any], day: date, org: Org, rule: Suppression) -> list[dict[str, Any]]:
-    """Per department: open spells past their expected return with no well report (what made
-    the pilot's managers distrust the figures), reports registered after their first day
-    (backdated), and corrected spells — counts, protected like every other cell."""
+QUALITY_MEASURES = ("overdue_well_reports", "backdated", "corrected")
+
+
+def data_quality(per_workplace: Counts, org: Org, rule: Suppression) -> list[dict[str, Any]]:
+    """Per department, from counts per workplace: open spells past their expected return with
+    no well report (what made the pilot's managers distrust the figures), reports registered
+    after their first day (backdated), and corrected spells — protected like every other cell."""
     heads = org.department_headcount()
-    counts: dict[str, Counter[str]] = {
-        k: Counter() for k in ("overdue_well_reports", "backdated", "corrected")
-    }
-    for s in spells:
-        department = org.workplace_department.get(s.workplace_id)
-        if department is None:
-            continue
-        if s.well_from is None and s.expected_return is not None and s.expected_return < day:
-            counts["overdue_well_reports"][department] += 1
-        if s.reported_on is not None and s.reported_on > s.sick_from:
-            counts["backdated"][department] += 1
-        if s.corrected:
-            counts["corrected"][department] += 1
     departments = sorted(heads)
     rows: list[dict[str, Any]] = [
         {
@@ -233,13 +184,15 @@ def data_quality(spells: list[Any], day: date, org: Org, rule: Suppression) -> l
         }
         for d in departments
     ]
-    for measure, per_department in counts.items():
-        total = sum(per_department.values())
+    for measure in QUALITY_MEASURES:
+        per_department: Counter[str] = Counter()
+        for workplace_id, n in per_workplace.get(measure, {}).items():
+            if workplace_id in org.workplace_department:
+                per_department[org.workplace_department[workplace_id]] += n
         shown = protect(
             [per_department[d] for d in departments],
             [heads[d] for d in departments],
             rule,
-            parent_shown=rule.cell(total, sum(heads.values())) is not None,
         )
         for row, cell in zip(rows, shown, strict=True):
             row[measure] = cell

@@ -77,3 +77,50 @@ class TriggerRecord(StatsTable, table=True):
     due_on: date | None = None
     withdrawn: bool = False
     handled: bool = False
+
+
+class WorkplaceDay(StatsTable, table=True):
+    """The counts of one workplace on one day (`services.stats.day_counts`): what the today and
+    daily figures read, so they cost the same at any size of history."""
+
+    __tablename__ = "workplace_day"
+    workplace_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True, index=True)
+    new_sick: int = 0
+    new_vab: int = 0
+    back: int = 0
+    absent_sick: int = 0
+    absent_vab: int = 0
+
+
+class DepartmentDay(StatsTable, table=True):
+    """The sums of `WorkplaceDay` per department, kept beside it so a year of daily figures
+    reads a few thousand rows; a workplace moving to another department takes its rows along."""
+
+    __tablename__ = "department_day"
+    department_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    new_sick: int = 0
+    new_vab: int = 0
+    back: int = 0
+    absent_sick: int = 0
+    absent_vab: int = 0
+
+
+class CauseDay(StatsTable, table=True):
+    """Sick absence by shared reason per day, for the whole organisation."""
+
+    __tablename__ = "cause_day"
+    day: date = Field(primary_key=True)
+    reason_category: str = Field(primary_key=True, max_length=64)
+    absent_sick: int = 0
+
+
+class DayCountsState(StatsTable, table=True):
+    """Open spells are counted as away up to and including `through`; None means the counts
+    were never built (a new or upgraded database) and are built from the spells. The one row
+    is also the lock that keeps two processes from moving the counts forward at once."""
+
+    __tablename__ = "day_counts_state"
+    id: int = Field(default=1, primary_key=True)
+    through: date | None = None

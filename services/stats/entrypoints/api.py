@@ -2,8 +2,6 @@
 Run with `halsosupport stats` (port 8001 by default)."""
 
 import asyncio
-import csv
-import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
@@ -20,12 +18,14 @@ from halsosupport.web import install_common, require_role
 from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
 from services.stats import handlers, views
 from services.stats.bootstrap import StatsRuntime, bootstrap
-from services.stats.entrypoints import dashboard
+from services.stats.entrypoints import dashboard, reports
+from services.stats.entrypoints.responses import (
+    NOTE,
+    AggregateReader,
+    csv_response,
+    json_response,
+)
 from services.stats.settings import StatsSettings
-
-AggregateReader = Annotated[
-    Principal, Depends(require_role(Role.CRISIS, Role.ADMIN, Role.HR, Role.MANAGER))
-]
 
 
 class Figures(BaseModel):
@@ -113,23 +113,7 @@ class TeamOut(BaseModel):
     open_triggers: list[OpenTriggerOut]
 
 
-NOTE = "null: withheld, the cell would describe too few people"
 MAX_DAILY_DAYS = 5 * 366
-
-
-def csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
-    """The same figures as CSV; a withheld cell reads '<5', as on the pages."""
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "<5" if v is None else v for k, v in row.items()})
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> FastAPI:
@@ -138,8 +122,10 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         rt = runtime or bootstrap(settings)
 
         def apply(batch: list[Consumed]) -> None:
+            today = local_date(rt.clock.now())
             with rt.uow() as uow:
-                handlers.apply_batch(uow=uow, batch=batch)
+                handlers.apply_batch(uow=uow, batch=batch, today=today)
+            rt.counted_through(today)
             if any(item.topic == DIRECTORY for item in batch):
                 rt.directory_changed()
 
@@ -173,19 +159,23 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
     def healthz(request: Request) -> dict[str, object]:
         return {"status": "ok", "service": "stats", "consumer": request.app.state.consumer.status()}
 
-    @app.get("/v1/stats/today", response_model=None)
+    @app.get("/v1/stats/today", response_model=None, responses={200: {"model": TodayOut}})
     def today(
         rt: Runtime,
         _reader: AggregateReader,
         on: Annotated[date | None, Query(alias="date", description="default: today")] = None,
         format: Literal["json", "csv"] = "json",
-    ) -> TodayOut | Response:
+    ) -> Response:
         """New, back and absent today per unit, yesterday and a week ago beside, by cause."""
-        day = on or local_date(rt.clock.now())
+        day = on or rt.today()
         org = rt.org()
         with rt.uow() as uow:
-            spells = uow.spells_touching(day - timedelta(days=7), day)
-        figures = views.day_figures(spells, day, org, rt.suppression)
+            counts = {
+                n: views.counts_from_rows(uow.workplace_counts(day - timedelta(days=n)))
+                for n in (0, 1, 7)
+            }
+            by_cause = uow.causes_on(day)
+        figures = views.day_figures(counts[0], org, rt.suppression)
         if format == "csv":
             rows = [{"level": "municipality", "unit": "", **figures["municipality"]}]
             rows += [{"level": "department", "unit": d["department_id"], **_only(d)}
@@ -193,24 +183,23 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
             rows += [{"level": "workplace", "unit": w["workplace_id"], **_only(w)}
                      for w in figures["workplaces"]]  # fmt: skip
             return csv_response(rows, f"today-{day}.csv")
-        earlier = {
-            n: views.municipality_figures(spells, day - timedelta(days=n), org, rt.suppression)
-            for n in (1, 7)
-        }
-        return TodayOut(
-            date=day,
-            min_group_size=rt.settings.min_group_size,
-            min_cell_count=rt.settings.min_cell_count,
-            note=NOTE,
-            municipality=Figures(**figures["municipality"]),
-            yesterday=Figures(**earlier[1]),
-            last_week=Figures(**earlier[7]),
-            departments=[DepartmentFigures(**d) for d in figures["departments"]],
-            workplaces=[WorkplaceFigures(**w) for w in figures["workplaces"]],
-            causes=[CauseFigures(**c) for c in views.causes(spells, day, org, rt.suppression)],
+        earlier = {n: views.municipality_figures(counts[n], org, rt.suppression) for n in (1, 7)}
+        return json_response(
+            TodayOut(
+                date=day,
+                min_group_size=rt.settings.min_group_size,
+                min_cell_count=rt.settings.min_cell_count,
+                note=NOTE,
+                municipality=Figures(**figures["municipality"]),
+                yesterday=Figures(**earlier[1]),
+                last_week=Figures(**earlier[7]),
+                departments=[DepartmentFigures(**d) for d in figures["departments"]],
+                workplaces=[WorkplaceFigures(**w) for w in figures["workplaces"]],
+                causes=[CauseFigures(**c) for c in views.causes(by_cause, org, rt.suppression)],
+            )
         )
 
-    @app.get("/v1/stats/daily", response_model=None)
+    @app.get("/v1/stats/daily", response_model=None, responses={200: {"model": DailyOut}})
     def daily(
         rt: Runtime,
         _reader: AggregateReader,
@@ -218,7 +207,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         last: Annotated[date, Query(alias="to")],
         department_id: str | None = None,
         format: Literal["json", "csv"] = "json",
-    ) -> DailyOut | Response:
+    ) -> Response:
         """The same figures day by day, for the municipality or one department."""
         if last < first:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "'to' is before 'from'")
@@ -227,18 +216,22 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "at most five years per request"
             )
         org = rt.org()
-        with rt.uow() as uow:
-            spells = uow.spells_touching(first, last)
         if department_id is not None and department_id not in org.department_headcount():
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no department {department_id!r}")
-        series = views.daily_series(spells, first, last, org, rt.suppression)
+        rt.today()
+        with rt.uow() as uow:
+            per_day = {
+                day: views.counts_from_rows(rows)
+                for day, rows in uow.department_counts(first, last).items()
+            }
+        series = views.daily_series(per_day, first, last, org, rt.suppression)
         days = series[department_id or "municipality"]
         if format == "csv":
             return csv_response(days, f"daily-{department_id or 'municipality'}-{first}-{last}.csv")
-        return DailyOut(
+        return json_response(DailyOut(
             from_=first, to=last, unit=department_id or "municipality",
             days=[DayFigures(**d) for d in days],
-        )  # fmt: skip
+        ))  # fmt: skip
 
     @app.get("/v1/stats/data-quality", response_model=None)
     def quality(
@@ -250,7 +243,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         """Overdue well reports, backdated and corrected reports per department."""
         day = on or local_date(rt.clock.now())
         with rt.uow() as uow:
-            rows = views.data_quality(uow.all_spells(), day, rt.org(), rt.suppression)
+            rows = views.data_quality(uow.data_quality_counts(day), rt.org(), rt.suppression)
         return csv_response(rows, f"data-quality-{day}.csv") if format == "csv" else rows
 
     @app.get("/v1/stats/follow-up", response_model=None)
@@ -301,6 +294,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
             ],
         )  # fmt: skip
 
+    app.include_router(reports.router)
     app.include_router(dashboard.router)
     return app
 
