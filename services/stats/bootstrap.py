@@ -12,6 +12,7 @@ from halsosupport.localtime import local_date
 from services.stats import figure_rows, handlers
 from services.stats.adapters.sql_repo import SqlUnitOfWork
 from services.stats.domain import Org, Suppression
+from services.stats.figure_cache import FigureCache
 from services.stats.figures import EmployeeRow
 from services.stats.settings import StatsSettings
 
@@ -28,6 +29,7 @@ class StatsRuntime:
     _org: Org | None = field(default=None, init=False, repr=False)
     _counted_through: date | None = field(default=None, init=False, repr=False)
     _employee_rows: list[EmployeeRow] | None = field(default=None, init=False, repr=False)
+    figure_cache: FigureCache = field(default_factory=FigureCache, init=False, repr=False)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
@@ -56,6 +58,7 @@ class StatsRuntime:
     def directory_changed(self) -> None:
         self._org = None
         self._employee_rows = None
+        self.figure_cache.clear()
 
     def today(self) -> date:
         """Today in Sweden, with the open spells counted as away up to it (the first request

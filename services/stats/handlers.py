@@ -1,6 +1,7 @@
 """Applying events to the read model, keeping the counts per workplace and day exact."""
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
@@ -45,8 +46,17 @@ def rebuild_counts(uow: SqlUnitOfWork, through: date) -> None:
     uow.set_counts_through(through)
 
 
-def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> int:
-    """Apply each event once (its id is recorded in the same transaction); returns how many.
+@dataclass
+class Applied:
+    """How many events were new, and the days of every spell they changed (before and after
+    the change; None: open), for the answers that read those days."""
+
+    events: int = 0
+    spell_days: list[tuple[date, date | None]] = field(default_factory=list)
+
+
+def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> Applied:
+    """Apply each event once (its id is recorded in the same transaction).
 
     The counts change in the same transaction by each changed spell's new contribution less
     its old one, counted through the same day (`today`, or later if already there)."""
@@ -60,13 +70,16 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> in
             placements.setdefault(employee_id, Placements())
         return placements[employee_id]
 
+    applied = Applied()
+
     def count(spell: Spell | None, sign: int) -> None:
         if spell is not None:
             facts = SpellFacts.of(spell)
             contribution(facts, placed(facts.employee_id), through, tally, sign)
+            last = None if facts.well_from is None else facts.well_from - timedelta(days=1)
+            applied.spell_days.append((facts.sick_from, last))
 
     seen = uow.already_applied([str(item.event.event_id) for item in batch])
-    applied = 0
     for item in batch:
         event = item.event
         event_id = str(event.event_id)
@@ -74,7 +87,7 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> in
             continue
         seen.add(event_id)
         uow.mark_applied(event_id)
-        applied += 1
+        applied.events += 1
         if isinstance(event, SickReported | SpellCorrected):
             known = uow.spell(event.spell_id)
             count(known, -1)

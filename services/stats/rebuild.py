@@ -44,7 +44,7 @@ def rebuild(
 
 def _apply(engine: Engine, batch: list[Consumed], today: date) -> int:
     with SqlUnitOfWork(engine) as uow:
-        return handlers.apply_batch(uow=uow, batch=batch, today=today)
+        return handlers.apply_batch(uow=uow, batch=batch, today=today).events
 
 
 def _apply_topic(

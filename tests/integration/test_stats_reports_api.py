@@ -27,7 +27,7 @@ from schemas.directory import (
     WorkplaceUpserted,
 )
 from schemas.envelope import Channel, OrgRef, Source
-from schemas.reports import ReasonVisibility, SickReported, WellReported
+from schemas.reports import ReasonVisibility, SickReported, SpellCorrected, WellReported
 from services.stats.adapters.tables import Department, Employee, Spell, Workplace
 from services.stats.bootstrap import StatsRuntime, bootstrap
 from services.stats.entrypoints.api import create_app
@@ -336,6 +336,16 @@ def test_a_move_published_on_the_directory_splits_a_spell_between_workplaces(
         3.0,
         5.0,
     )
+    # The answers are kept, but not past a change: half-time sick on the same days.
+    half = SpellCorrected(
+        event_id=uuid.uuid4(), occurred_at=at, source=src, employee_id=person, org=here,
+        spell_id=spell_id, absence_type="sick", sick_from=D(2028, 3, 6),
+        well_from=D(2028, 3, 13), degree_percent=50,
+        reason_visibility=ReasonVisibility.WITHHELD, why="deltid",
+    )  # fmt: skip
+    publish(kafka_bootstrap, half)
+    eventually(lambda: march() == 2.5)
+    assert march(workplace_id=new) == 1.5
 
 
 # --- privacy -------------------------------------------------------------------------------

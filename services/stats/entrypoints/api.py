@@ -124,8 +124,9 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         def apply(batch: list[Consumed]) -> None:
             today = local_date(rt.clock.now())
             with rt.uow() as uow:
-                handlers.apply_batch(uow=uow, batch=batch, today=today)
+                applied = handlers.apply_batch(uow=uow, batch=batch, today=today)
             rt.counted_through(today)
+            rt.figure_cache.spells_changed(applied.spell_days)
             if any(item.topic == DIRECTORY for item in batch):
                 rt.directory_changed()
 

@@ -254,10 +254,15 @@ def repeated_absence(
         days = [on]
     org = rt.org()
     after = figures.months_before(days[0], report_views.WINDOW_MONTHS) + ONE_DAY
-    spells, employees = _rows(rt, [(after, days[-1])], starting=True)
-    points = report_views.repeated_absence_points(
-        spells, employees, days, group_by, org, rt.suppression
-    )
+
+    def compute() -> list[dict[str, Any]]:
+        spells, employees = _rows(rt, [(after, days[-1])], starting=True)
+        return report_views.repeated_absence_points(
+            spells, employees, days, group_by, org, rt.suppression
+        )
+
+    key = ("repeated-absence", today, tuple(days), group_by)
+    points = rt.figure_cache.get_or_compute(key, [(after, days[-1])], compute)
     if format == "csv":
         rows = report_views.repeated_absence_rows(points)
         return csv_response(rows, f"repeated-absence-{days[0]}-{days[-1]}.csv")
@@ -286,8 +291,12 @@ def length(
         raise _invalid(f"'to' may be {today} at the latest")
     if (last - first).days >= MAX_DAYS:
         raise _invalid("at most five years per request")
-    spells, employees = _rows(rt, [(first, last)], starting=True)
-    found = report_views.length_figures(spells, employees, first, last, rt.suppression)
+
+    def compute() -> dict[str, Any]:
+        spells, employees = _rows(rt, [(first, last)], starting=True)
+        return report_views.length_figures(spells, employees, first, last, rt.suppression)
+
+    found = rt.figure_cache.get_or_compute(("length", today, first, last), [(first, last)], compute)
     if format == "csv":
         return csv_response([found["total"], *found["bands"]], f"length-{first}-{last}.csv")
     return LengthOut.model_validate({**_protected(rt), "from": first, "to": last, **found})
@@ -310,10 +319,15 @@ def net_days(
     org = rt.org()
     level, unit = _unit(org, department_id, workplace_id)
     period = (report_views.month_first_day(first), min(report_views.month_last_day(last), today))
-    spells, employees = _rows(rt, [period])
-    months = report_views.net_days_figures(
-        spells, employees, first, last, today, org, rt.suppression, department_id, workplace_id
-    )
+
+    def compute() -> list[dict[str, Any]]:
+        spells, employees = _rows(rt, [period])
+        return report_views.net_days_figures(
+            spells, employees, first, last, today, org, rt.suppression, department_id, workplace_id
+        )
+
+    key = ("net-days", today, first, last, level, unit)
+    months = rt.figure_cache.get_or_compute(key, [period], compute)
     if format == "csv":
         rows = report_views.net_days_rows(months)
         return csv_response(rows, f"net-days-{unit}-{first}-{last}.csv")
@@ -338,8 +352,13 @@ def key_figures(
     if year > today.year:
         raise _invalid(f"'year' may be {today.year} at the latest")
     through = min(date(year, 12, 31), today)
-    spells, employees = _rows(rt, [(date(year, 1, 1), through)])
-    cells = report_views.key_figure_cells(spells, employees, year, through, rt.suppression)
+    period = (date(year, 1, 1), through)
+
+    def compute() -> dict[str, Any]:
+        spells, employees = _rows(rt, [period])
+        return report_views.key_figure_cells(spells, employees, year, through, rt.suppression)
+
+    cells = rt.figure_cache.get_or_compute(("key-figures", today, year), [period], compute)
     if format == "csv":
         return csv_response(report_views.key_figure_rows(cells), f"key-figures-{year}.csv")
     return KeyFiguresOut(**_protected(rt), year=year, through=through, **cells)
@@ -381,14 +400,20 @@ def cost(
         (report_views.month_first_day(a), report_views.month_last_day(b))
         for a, b in ((first, last), reference)
     ]
-    spells, employees = _rows(rt, ranges)
-    try:
-        evaluation = figures.cost_evaluation(
-            spells, employees, (first, last), reference, price, factors, short_term_only
-        )
-    except ValueError as error:  # the reference lacks a month, or a trend factor is missing
-        raise _invalid(str(error)) from None
-    found = report_views.cost_figures(evaluation, rt.suppression)
+
+    def compute() -> dict[str, Any]:
+        spells, employees = _rows(rt, ranges)
+        try:
+            evaluation = figures.cost_evaluation(
+                spells, employees, (first, last), reference, price, factors, short_term_only
+            )
+        except ValueError as error:  # the reference lacks a month, or a trend factor is missing
+            raise _invalid(str(error)) from None
+        return report_views.cost_figures(evaluation, rt.suppression)
+
+    key = ("cost", _today(rt), first, last, reference, price, short_term_only,
+           None if factors is None else tuple(sorted(factors.items())))  # fmt: skip
+    found = rt.figure_cache.get_or_compute(key, ranges, compute)
     if format == "csv":
         return csv_response(report_views.cost_rows(found), f"cost-{first}-{last}.csv")
     return CostOut.model_validate(
