@@ -1,16 +1,18 @@
 """`halsosupport run` as a newcomer starts it: real processes, HTTP in, mail files out.
 
 A sick call reaches the nearest manager's inbox within seconds, without the withheld reason; the
-4th occasion in 12 months brings the omtankesamtal mail; Ctrl-C leaves no process behind.
+4th occasion in 12 months brings the omtankesamtal mail; no event and no log line holds a
+personnummer, a name or the nurse's note; Ctrl-C leaves no process behind.
 """
 
 import email
 import email.policy
 import os
+import re
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,9 +21,12 @@ import pytest
 
 from halsosupport.auth import Role, issue_token
 from halsosupport.demo import small_directory
+from halsosupport.kafka import read_all
 from halsosupport.localtime import local_date
 from halsosupport.processes import free_port
 from halsosupport.settings import CommonSettings
+from schemas.topics import DEADLETTER, NOTIFICATIONS, REPORTS, TRIGGERS
+from services.intake.personnummer import InvalidPersonnummer, parse
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +44,37 @@ def manager_email_of(workplace_id: str) -> str:
     demo = small_directory()
     manager = next(w.manager for w in demo.workplaces if w.workplace_id == workplace_id)
     return next(e.email for e in demo.employees if e.personnummer == manager)
+
+
+NURSE_NOTE = "Ringde 07.12, lät hes; anteckning som stannar hos linjen"
+# A personnummer's shape outside a UUID: 6 or 8 digits, maybe a dash or plus, 4 digits.
+PERSONNUMMER_SHAPE = re.compile(r"(?<![0-9A-Za-z-])(?:\d{8}|\d{6})[-+]?\d{4}(?![0-9A-Za-z])")
+
+
+def personal_data_in(lines: list[str]) -> list[str]:
+    """Lines holding a demo employee's personnummer (any form), name, e-mail or phone, a
+    personnummer-shaped string that is a valid one, or the nurse's note."""
+    secrets = {NURSE_NOTE}
+    for person in small_directory().employees:
+        digits = re.sub(r"\D", "", person.personnummer)
+        secrets |= {digits, digits[2:], f"{digits[2:8]}-{digits[8:]}", f"{digits[:8]}-{digits[8:]}"}
+        secrets |= {person.name, *(x for x in (person.email, person.phone) if x)}
+    found = []
+    for line in lines:
+        if any(secret in line for secret in secrets):
+            found.append(line)
+        elif any(_valid(m.group()) for m in PERSONNUMMER_SHAPE.finditer(line)):
+            found.append(line)
+    return found
+
+
+def _valid(shaped: str) -> bool:
+    """A real date of birth and the right check digit: what a personnummer would have."""
+    try:
+        parse(shaped, today=date.today())
+    except InvalidPersonnummer:
+        return False
+    return True
 
 
 @pytest.mark.timeout(300)
@@ -94,6 +130,7 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
                 "reason_category": "mental_ill_health",
                 "reason_visibility": "withheld",
                 "expected_return": str(today + timedelta(days=3)),
+                "note": NURSE_NOTE,
             },
         )
         assert reply.status_code == 201, reply.text
@@ -144,6 +181,15 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
             headers={"Authorization": f"Bearer {crisis}"},
         ).json()
         assert today_view["municipality"]["headcount"] == len(small_directory().employees)
+        # 4. minimisation: what left intake names nobody, and the nurse's note stayed there
+        broker = f"127.0.0.1:{ports['BROKER']}"
+        events = [
+            (value or b"").decode()
+            for topic in (REPORTS, TRIGGERS, NOTIFICATIONS, DEADLETTER)
+            for _, value in read_all(broker, topic, idle_timeout_s=2)
+        ]
+        assert len(events) >= 9, "the sick and well reports should be on the topics"
+        assert personal_data_in(events) == []
         if database.kind == "sqlite":
             assert sorted(p.name for p in (var / "db").glob("*.sqlite3")) == [
                 "intake.sqlite3",
@@ -156,5 +202,11 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
         rest, _ = run.communicate(timeout=60)
         output.append(rest or "")
     assert run.returncode == 0, "".join(output)
+    log_lines = "".join(output).splitlines()
+    for log_file in (var / "log").glob("*.log"):
+        log_lines += log_file.read_text(errors="replace").splitlines()
+    assert len(log_lines) > 100
+    leaks = personal_data_in(log_lines)
+    assert leaks == [], "\n".join(leaks[:20])
     survivors = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert survivors == [], [p.cmdline() for p in survivors]
