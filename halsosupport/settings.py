@@ -61,6 +61,10 @@ class CommonSettings(BaseSettings):
     database_url: str = "sqlite:///var/db/{service}.sqlite3"
     database_schema_prefix: str = ""
 
+    # Strict-Transport-Security on every answer when > 0: set it (e.g. 31536000) once the
+    # services are reached over https only.
+    hsts_max_age_s: int = 0
+
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     auth_issuer: str = "halsosupport-dev"
     auth_audience: str = "halsosupport"
