@@ -187,6 +187,7 @@ def replay(
     lost its data, or to rebuild downstream read models). Consumers drop duplicates."""
     from rich.progress import Progress
 
+    from halsosupport.kafka_security import kafka_python_security
     from schemas.topics import DIRECTORY, REPORTS
     from services.intake.adapters.outbox_relay import replay as replay_outbox
     from services.intake.bootstrap import build_engine
@@ -204,6 +205,7 @@ def replay(
             engine,
             settings.kafka_bootstrap_servers,
             topics=chosen[topic],
+            security=kafka_python_security(settings),
             on_progress=lambda n, total: progress.update(task, completed=n, total=total),
         )
     engine.dispose()
@@ -229,6 +231,7 @@ def simulate(
     from rich.table import Table
 
     from halsosupport.kafka import read_all
+    from halsosupport.kafka_security import kafka_python_security
     from schemas import decode
     from schemas.topics import REPORTS
     from services.triggers.handlers import ReportEvent
@@ -257,6 +260,7 @@ def simulate(
         for _key, value in read_all(
             settings.kafka_bootstrap_servers,
             REPORTS,
+            security=kafka_python_security(settings),
             on_progress=lambda n, total: progress.update(reading, completed=n, total=total),
         ):
             try:
@@ -406,6 +410,7 @@ def stats_rebuild() -> None:
     from rich.progress import Progress
 
     from halsosupport.clock import SystemClock
+    from halsosupport.kafka_security import kafka_python_security
     from halsosupport.localtime import local_date
     from services.stats.bootstrap import build_engine
     from services.stats.rebuild import rebuild
@@ -422,7 +427,13 @@ def stats_rebuild() -> None:
             progress.update(tasks[topic], completed=done, total=max(total, done))  # type: ignore[arg-type]
 
         today = local_date(SystemClock().now())
-        applied = rebuild(engine, settings.kafka_bootstrap_servers, today, on_progress=show)
+        applied = rebuild(
+            engine,
+            settings.kafka_bootstrap_servers,
+            today,
+            on_progress=show,
+            security=kafka_python_security(settings),
+        )
     engine.dispose()
     typer.echo("rebuilt: " + ", ".join(f"{topic} {n}" for topic, n in applied.items()))
 

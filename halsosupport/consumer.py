@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from halsosupport.kafka_security import aiokafka_security
 from halsosupport.settings import CommonSettings
 from schemas import decode
 from schemas.codec import AnyEvent
@@ -122,9 +123,12 @@ class EventConsumer:
             session_timeout_ms=max(6000, 2 * rebalance_ms),
             heartbeat_interval_ms=1000,
             max_poll_interval_ms=300_000,
+            **aiokafka_security(self.settings),
         )
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all"
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            acks="all",
+            **aiokafka_security(self.settings),
         )
         self._consumer = consumer
         try:

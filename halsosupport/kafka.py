@@ -2,7 +2,8 @@
 a whole topic."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import structlog
 from kafka import KafkaConsumer, TopicPartition
@@ -18,14 +19,19 @@ class BrokerUnavailable(RuntimeError):
     """The broker did not answer within the deadline."""
 
 
-def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 30.0) -> None:
-    """Block until the broker answers a metadata request."""
+def wait_for_broker(
+    bootstrap_servers: str, *, timeout_s: float = 30.0, security: Mapping[str, Any] | None = None
+) -> None:
+    """Block until the broker answers a metadata request (`security`: kafka_python_security)."""
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap_servers, request_timeout_ms=3000, client_id="hs-ready"
+                bootstrap_servers=bootstrap_servers,
+                request_timeout_ms=3000,
+                client_id="hs-ready",
+                **(security or {}),
             )
             try:
                 admin.list_topics()
@@ -40,9 +46,16 @@ def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 30.0) -> None:
     )
 
 
-def ensure_topics(bootstrap_servers: str, specs: tuple[TopicSpec, ...] = TOPICS) -> list[str]:
+def ensure_topics(
+    bootstrap_servers: str,
+    specs: tuple[TopicSpec, ...] = TOPICS,
+    *,
+    security: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Create the topics that are missing; return the names created. Existing ones are kept."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hs-topics")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="hs-topics", **(security or {})
+    )
     try:
         existing = set(admin.list_topics())
         created = []
@@ -69,6 +82,7 @@ def read_all(
     *,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
     idle_timeout_s: float = 5.0,
+    security: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[bytes | None, bytes | None]]:
     """Every (key, value) on `topic` from offset 0 up to (at least) its end as of the call, in
     each partition's order, without a consumer group (nothing is committed).
@@ -77,7 +91,10 @@ def read_all(
     batch's base offset + 1 as the end, so the whole last batch must be taken as it comes.
     """
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, client_id="hs-read-all"
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        client_id="hs-read-all",
+        **(security or {}),
     )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]

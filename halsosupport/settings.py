@@ -4,7 +4,9 @@ All settings come from the environment with the `HALSOSUPPORT_` prefix; they are
 the entrypoint and passed down, so nothing else reads `os.environ`.
 """
 
+import warnings
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
@@ -44,11 +46,24 @@ class CommonSettings(BaseSettings):
     # + 1, so faust's table recovery stops inside a multi-record batch and loses the state written
     # after it. One record per batch keeps recovery exact there; leave it off on Apache Kafka.
     kafka_one_record_per_batch: bool = False
+    # TLS and SASL towards the broker (halsosupport/kafka_security.py applies them to every
+    # client). PLAINTEXT suits the embedded broker on one machine only.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None  # the broker's CA; the system's CAs when unset
+    kafka_ssl_certfile: Path | None = None  # client certificate (mutual TLS), with the key
+    kafka_ssl_keyfile: Path | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
 
     # `{service}` becomes the service's name, so each service keeps its own SQLite file.
     # On PostgreSQL every service uses its own schema (the service's name plus the prefix).
     database_url: str = "sqlite:///var/db/{service}.sqlite3"
     database_schema_prefix: str = ""
+
+    # Strict-Transport-Security on every answer when > 0: set it (e.g. 31536000) once the
+    # services are reached over https only.
+    hsts_max_age_s: int = 0
 
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     auth_issuer: str = "halsosupport-dev"
@@ -64,3 +79,34 @@ class CommonSettings(BaseSettings):
                     "in production; the development default is refused"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _check_kafka_security(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"HALSOSUPPORT_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "HALSOSUPPORT_KAFKA_SASL_USERNAME and HALSOSUPPORT_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError(
+                "HALSOSUPPORT_KAFKA_SSL_CERTFILE and HALSOSUPPORT_KAFKA_SSL_KEYFILE go together"
+            )
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.kafka_security_protocol == "PLAINTEXT"
+        ):
+            # A warning, not a refusal: a broker on the same host or behind a private link is a
+            # legitimate set-up; health data crossing a shared network in clear text is not.
+            warnings.warn(
+                "HALSOSUPPORT_KAFKA_SECURITY_PROTOCOL is PLAINTEXT in production: events travel "
+                "unencrypted and unauthenticated; use SSL or SASL_SSL across any shared network",
+                KafkaPlaintextWarning,
+                stacklevel=2,
+            )
+        return self
+
+
+class KafkaPlaintextWarning(UserWarning):
+    """Production talks to Kafka without TLS."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from halsosupport.auth import InvalidToken, Principal, Role, verify_token
@@ -81,22 +81,89 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
+    # Personal data in API answers: no browser or proxy may keep a copy.
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    # The pages load only their own scripts, styles and the vendored uPlot, and call only their
+    # own API: nothing external, nothing inline, no plug-ins, no <base>, never framed.
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "Permissions-Policy": (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+# What `_validation_error` answers, so the OpenAPI documents the 422 the services really send.
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _openapi_with_our_errors(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
+
+
+def _has_nul(request: Request) -> bool:
+    return "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]
 
 
 def install_common(app: FastAPI) -> None:
     """Readable validation errors, security headers and an access log that names the route
     template (never the raw path or query, which may hold a personnummer)."""
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.openapi = _openapi_with_our_errors(app)  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def access_log(request: Request, call_next):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
-        response = await call_next(request)
+        if _has_nul(request):
+            # No id or search holds one, and PostgreSQL refuses them with a 500.
+            response: Response = JSONResponse(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                content={"detail": "NUL characters are not allowed in the path or query"},
+            )
+        else:
+            response = await call_next(request)
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        hsts_s = getattr(getattr(request.app.state, "settings", None), "hsts_max_age_s", 0)
+        if hsts_s:  # only behind https; a browser would otherwise refuse plain http for a year
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={hsts_s}; includeSubDomains"
+            )
         route = request.scope.get("route")
         log.info(
             "http_request",

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from halsosupport.clock import SystemClock
 from halsosupport.db import service_engine
+from halsosupport.kafka_security import kafka_python_security
 from services.intake.adapters.outbox_relay import OutboxRelay
 from services.intake.ports import Clock
 from services.intake.settings import IntakeSettings
@@ -35,6 +36,7 @@ def bootstrap(settings: IntakeSettings, *, clock: Clock | None = None) -> Intake
         bootstrap_servers=settings.kafka_bootstrap_servers,
         poll_interval_s=settings.outbox_poll_interval_s,
         batch_size=settings.outbox_batch_size,
+        security=kafka_python_security(settings),
     )
     return IntakeRuntime(
         settings=settings, engine=engine, clock=clock or SystemClock(), relay=relay

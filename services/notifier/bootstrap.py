@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from halsosupport.auth import Role, issue_token
 from halsosupport.clock import Clock, SystemClock
 from halsosupport.db import service_engine
+from halsosupport.kafka_security import kafka_python_security
 from schemas import encode
 from schemas.notifications import NotificationFailed
 from services.notifier.adapters.smtp_mailer import SmtpMailer
@@ -35,7 +36,10 @@ class FailurePublisher:
     def __call__(self, event: NotificationFailed) -> None:
         if self.producer is None:
             self.producer = KafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all", retries=5
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                acks="all",
+                retries=5,
+                **kafka_python_security(self.settings),
             )
         self.producer.send(
             event.topic, key=event.partition_key().encode(), value=encode(event)

@@ -2,8 +2,9 @@
 database that was lost. Directory first, so every report finds its unit; then reports; then
 triggers. Events are applied with the same handler the consumer uses."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -32,13 +33,16 @@ def rebuild(
     bootstrap_servers: str,
     today: date,
     on_progress: Callable[[str, int, int], None] = lambda topic, done, total: None,
+    security: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Apply every event of the three topics; returns how many per topic (unreadable skipped).
     Open spells are counted as away up to `today`."""
     clear(engine)
     applied: dict[str, int] = {}
     for topic in (DIRECTORY, REPORTS, TRIGGERS):
-        applied[topic] = _apply_topic(engine, bootstrap_servers, topic, today, on_progress)
+        applied[topic] = _apply_topic(
+            engine, bootstrap_servers, topic, today, on_progress, security=security
+        )
     return applied
 
 
@@ -53,11 +57,16 @@ def _apply_topic(
     topic: str,
     today: date,
     on_progress: Callable[[str, int, int], None],
+    *,
+    security: Mapping[str, Any] | None,
 ) -> int:
     batch: list[Consumed] = []
     count = 0
     records = read_all(
-        bootstrap_servers, topic, on_progress=lambda done, total: on_progress(topic, done, total)
+        bootstrap_servers,
+        topic,
+        on_progress=lambda done, total: on_progress(topic, done, total),
+        security=security,
     )
     for offset, (_key, value) in enumerate(records):
         try:

@@ -7,7 +7,7 @@ a few events: consumers drop event ids they have already applied.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +30,11 @@ class OutboxRelay:
         bootstrap_servers: str,
         poll_interval_s: float = 0.5,
         batch_size: int = 500,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self.engine = engine
         self.bootstrap_servers = bootstrap_servers
+        self.security = dict(security or {})
         self.poll_interval_s = poll_interval_s
         self.batch_size = batch_size
         self.published = 0
@@ -119,7 +121,7 @@ class OutboxRelay:
 
     def _producer_or_connect(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = ordered_producer(self.bootstrap_servers)
+            self._producer = ordered_producer(self.bootstrap_servers, security=self.security)
         return self._producer
 
     def _drop_producer(self) -> None:
@@ -143,7 +145,9 @@ def send_acknowledged(producer: KafkaProducer, rows: list[OutboxRow]) -> None:
         future.get(timeout=60)
 
 
-def ordered_producer(bootstrap_servers: str) -> KafkaProducer:
+def ordered_producer(
+    bootstrap_servers: str, *, security: Mapping[str, Any] | None = None
+) -> KafkaProducer:
     """acks=all and one request in flight per connection: nothing lost, nothing reordered."""
     return KafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -158,6 +162,7 @@ def ordered_producer(bootstrap_servers: str) -> KafkaProducer:
         max_block_ms=5_000,
         delivery_timeout_ms=30_000,
         client_id="halsosupport-intake-relay",
+        **(security or {}),
     )
 
 
@@ -168,13 +173,14 @@ def replay(
     topics: set[str] | None = None,
     on_progress: Callable[[int, int], None] = lambda _done, _total: None,
     batch_size: int = 2000,
+    security: Mapping[str, Any] | None = None,
 ) -> int:
     """Publish every event ever recorded, in the order it was recorded: for a broker that lost
     its data, or to rebuild what downstream keeps. Consumers drop event ids they have applied,
     so replaying onto a broker that still has them is harmless."""
     with SqlUnitOfWork(engine) as uow:
         total = uow.outbox_count(topics)
-    producer = ordered_producer(bootstrap_servers)
+    producer = ordered_producer(bootstrap_servers, security=security)
     done, after_id = 0, 0
     try:
         while True:

@@ -25,7 +25,21 @@ def _assume_utc(moment: datetime) -> datetime:
 UtcDateTime = Annotated[datetime, AfterValidator(_assume_utc)]
 
 
-class EmployeeRefIn(BaseModel):
+class In(BaseModel):
+    """A request body: unknown fields refused, and no NUL character in any text (PostgreSQL
+    cannot store one; the OpenAPI fuzzer found that it was a 500)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class EmployeeRefIn(In):
     model_config = ConfigDict(extra="forbid")
 
     employee_id: str | None = Field(default=None, min_length=1, max_length=64)
@@ -72,7 +86,7 @@ class WellReportIn(EmployeeRefIn):
     well_from: date | None = Field(default=None, description="first day back; defaults to today")
 
 
-class CorrectionIn(BaseModel):
+class CorrectionIn(In):
     """Only the fields given are changed; `well_from: null` reopens a closed spell."""
 
     model_config = ConfigDict(extra="forbid")
@@ -100,13 +114,13 @@ class CorrectionIn(BaseModel):
         }
 
 
-class RetractionIn(BaseModel):
+class RetractionIn(In):
     model_config = ConfigDict(extra="forbid")
 
     why: str = Field(min_length=3, max_length=500, description="why the spell never happened")
 
 
-class FollowupIn(BaseModel):
+class FollowupIn(In):
     model_config = ConfigDict(extra="forbid")
 
     outcome: str = Field(min_length=1, max_length=2000, description="what came of the call-back")
@@ -181,7 +195,7 @@ class ReasonCategoryOut(BaseModel):
     label: str
 
 
-class ExemptionIn(BaseModel):
+class ExemptionIn(In):
     """HR's decision. The rules (one of suppressed/threshold, valid_until not past, why given)
     are checked by the handler, so every caller gets the same answers."""
 
@@ -195,7 +209,7 @@ class ExemptionIn(BaseModel):
     why: str = Field(description="1–500 characters, for HR's record; never leaves intake")
 
 
-class LiftIn(BaseModel):
+class LiftIn(In):
     model_config = ConfigDict(extra="forbid")
 
     why: str = Field(description="1–500 characters, for HR's record; never leaves intake")

@@ -14,6 +14,7 @@ import faust
 import structlog
 
 from halsosupport.consumer import backoff_s, deadletter_value
+from halsosupport.kafka_security import faust_security
 from schemas import decode, encode
 from schemas.topics import DEADLETTER, REPORTS, TOPICS, TRIGGERS
 from services.triggers.domain import Policy
@@ -45,6 +46,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         producer_max_batch_size=1 if settings.kafka_one_record_per_batch else 16384,
         key_serializer="raw",
         value_serializer="raw",
+        **faust_security(settings),
     )
     reports = app.topic(REPORTS, key_serializer="raw", value_serializer="raw")
     triggers = app.topic(TRIGGERS, key_serializer="raw", value_serializer="raw")
