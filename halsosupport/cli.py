@@ -460,19 +460,27 @@ def triggers() -> None:
 def token(
     role: Annotated[str, typer.Option(help="nurse, manager, hr, rehab, crisis or admin")],
     subject: Annotated[str | None, typer.Option(help="pseudonymous staff id")] = None,
-    workplace: Annotated[list[str] | None, typer.Option(help="workplaces (managers)")] = None,
-    department: Annotated[list[str] | None, typer.Option(help="departments (hr)")] = None,
+    workplace: Annotated[
+        list[str] | None, typer.Option(help="a workplace id (repeatable; informational)")
+    ] = None,
+    department: Annotated[
+        list[str] | None, typer.Option(help="a department id HR covers (repeatable)")
+    ] = None,
     hours: Annotated[float, typer.Option(help="lifetime")] = 12.0,
 ) -> None:
     """Print a development bearer token for ROLE (refused in production)."""
     from datetime import timedelta
 
-    from halsosupport.auth import Role, issue_token
-    from halsosupport.settings import CommonSettings, Environment
+    from halsosupport.auth import Role, development_tokens_allowed, issue_token
+    from halsosupport.settings import CommonSettings
 
     settings = CommonSettings()
-    if settings.environment is Environment.PRODUCTION:
-        typer.echo("error: development tokens are not issued in production", err=True)
+    if not development_tokens_allowed(settings):
+        typer.echo(
+            "error: development tokens are not issued in production or when "
+            "HALSOSUPPORT_AUTH_JWKS_URL names an identity provider; get a token from it",
+            err=True,
+        )
         raise typer.Exit(2)
     try:
         chosen = Role(role)

@@ -9,10 +9,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_AUTH_SECRET = "development-only-secret-do-not-use-in-production"
+# What an identity provider's tokens may be signed with: never HS* (the public key would be the
+# secret) and never `none`.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 
 class Environment(StrEnum):
@@ -65,18 +70,34 @@ class CommonSettings(BaseSettings):
     # services are reached over https only.
     hsts_max_age_s: int = 0
 
+    # Development tokens (`halsosupport token`) are HS256 with this secret. When
+    # `auth_jwks_url` is set, only the identity provider's tokens are accepted.
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     auth_issuer: str = "halsosupport-dev"
     auth_audience: str = "halsosupport"
+    # OpenID Connect: the identity provider's JWKS (its `jwks_uri`); required in production.
+    auth_jwks_url: str | None = None
+    auth_oidc_algorithms: list[str] = ["RS256"]
+    # Clock skew tolerated on exp/nbf/iat, in seconds; bounded so a typo cannot disable expiry.
+    auth_leeway_s: int = Field(default=60, ge=0, le=300)
+    # The claim naming the caller's role (a string or a list); `roles` is accepted as well.
+    auth_role_claim: str = "role"
+    auth_departments_claim: str = "departments"
 
     @model_validator(mode="after")
-    def _refuse_development_secrets_in_production(self) -> Self:
+    def _check_authentication(self) -> Self:
+        refused = sorted(a for a in self.auth_oidc_algorithms if a not in ASYMMETRIC_ALGORITHMS)
+        if refused or not self.auth_oidc_algorithms:
+            raise ValueError(
+                f"HALSOSUPPORT_AUTH_OIDC_ALGORITHMS must be asymmetric algorithms "
+                f"({', '.join(sorted(ASYMMETRIC_ALGORITHMS))}); refused: {refused or 'empty'}"
+            )
         if self.environment is Environment.PRODUCTION:
-            secret = self.auth_secret.get_secret_value()
-            if secret == DEVELOPMENT_AUTH_SECRET or len(secret) < 32:
+            url = self.auth_jwks_url or ""
+            if not url.startswith("https://"):
                 raise ValueError(
-                    "HALSOSUPPORT_AUTH_SECRET must be set to a secret of at least 32 characters "
-                    "in production; the development default is refused"
+                    "HALSOSUPPORT_AUTH_JWKS_URL must be the identity provider's https JWKS URL "
+                    "in production; development tokens are refused there"
                 )
         return self
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from halsosupport.auth import InvalidToken, Principal, Role, verify_token
+from halsosupport.auth import InvalidToken, KeysUnavailable, Principal, Role, verify_token
 
 log = structlog.get_logger("halsosupport.web")
 
@@ -38,6 +38,12 @@ def current_principal(
             status.HTTP_401_UNAUTHORIZED,
             detail=f"invalid bearer token ({error})",
             headers={"WWW-Authenticate": "Bearer"},
+        ) from error
+    except KeysUnavailable as error:
+        log.error("identity_provider_keys_unavailable", error=str(error))
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the identity provider's keys cannot be fetched; try again shortly",
         ) from error
 
 

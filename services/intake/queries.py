@@ -6,6 +6,7 @@ from datetime import date
 import phonenumbers
 
 from services.intake import personnummer
+from services.intake.access import EmployeePlace
 from services.intake.adapters.sql_repo import EmployeeQuery, SqlUnitOfWork
 from services.intake.adapters.tables import Employee, Spell, Workplace
 
@@ -47,3 +48,17 @@ def employee_by_phone(uow: SqlUnitOfWork, number: str, *, region: str = "SE") ->
         return None
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return uow.employee_by_phone(e164)
+
+
+def employee_place(uow: SqlUnitOfWork, employee_id: str) -> EmployeePlace | None:
+    """The employee's workplace, department and managers now, or None for an unknown id."""
+    employee = uow.employee(employee_id)
+    workplace = None if employee is None else uow.workplace(employee.workplace_id)
+    if workplace is None:
+        return None
+    managers = {workplace.manager_id, workplace.deputy_manager_id} - {None, ""}
+    return EmployeePlace(
+        workplace_id=workplace.workplace_id,
+        department_id=workplace.department_id,
+        managers=frozenset(m for m in managers if m is not None),
+    )

@@ -28,8 +28,12 @@ class Intake:
     headers: dict[str, str]
     employees: dict[str, str]  # name -> employee_id
 
-    def token(self, role: Role) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(self.settings, subject='t', role=role)}"}
+    def token(
+        self, role: Role, *, subject: str = "t", departments: tuple[str, ...] = ("d-welfare",)
+    ) -> dict[str, str]:
+        """A bearer header; HR covers the tiny organisation's department unless told otherwise."""
+        token = issue_token(self.settings, subject=subject, role=role, departments=[*departments])
+        return {"Authorization": f"Bearer {token}"}
 
     def sick(self, name: str, **body) -> object:
         return self.client.post(

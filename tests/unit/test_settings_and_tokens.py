@@ -5,15 +5,32 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from halsosupport.auth import InvalidToken, Role, issue_token, verify_token
+from halsosupport.auth import (
+    DevelopmentTokensRefused,
+    InvalidToken,
+    Role,
+    issue_token,
+    verify_token,
+)
 from halsosupport.db import DatabaseConfigError, service_database_url
 from halsosupport.settings import CommonSettings
 
 
-def test_production_refuses_the_development_secret():
-    with pytest.raises(ValidationError, match="HALSOSUPPORT_AUTH_SECRET"):
-        CommonSettings(environment="production")
-    CommonSettings(environment="production", auth_secret="x" * 40)
+def test_production_requires_an_identity_provider_and_refuses_development_tokens():
+    with pytest.raises(ValidationError, match="HALSOSUPPORT_AUTH_JWKS_URL"):
+        CommonSettings(environment="production", auth_secret="x" * 40)
+    with pytest.raises(ValidationError, match="https"):
+        CommonSettings(environment="production", auth_jwks_url="http://idp/jwks")
+    production = CommonSettings(environment="production", auth_jwks_url="https://idp/jwks")
+    with pytest.raises(DevelopmentTokensRefused):
+        issue_token(production, subject="x", role=Role.NURSE)
+
+
+def test_the_token_leeway_is_bounded_and_hmac_is_no_identity_provider_algorithm():
+    with pytest.raises(ValidationError, match="auth_leeway_s"):
+        CommonSettings(auth_leeway_s=301)
+    with pytest.raises(ValidationError, match="asymmetric"):
+        CommonSettings(auth_oidc_algorithms=["none"])
 
 
 def test_settings_are_read_from_the_environment_with_the_prefix(monkeypatch):

@@ -7,8 +7,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from schemas.reasons import CONFIDENTIAL_SV, WITHHELD_SV, reason_label
 from services.intake import domain, queries
+from services.intake.access import sees_the_line_details
 from services.intake.adapters.sql_repo import SqlUnitOfWork
-from services.intake.entrypoints.deps import DirectoryReader, Nurse, Runtime
+from services.intake.entrypoints.deps import DirectoryReader, EmployeeReader, Nurse, Runtime
 from services.intake.entrypoints.schemas_http import (
     EmployeeOut,
     EmployeesPage,
@@ -59,12 +60,15 @@ def employees(
 
 
 @router.get("/employees/{employee_id}/spells")
-def employee_spells(employee_id: str, rt: Runtime, _nurse: Nurse) -> list[SpellOut]:
+def employee_spells(employee_id: str, rt: Runtime, caller: EmployeeReader) -> list[SpellOut]:
+    """The nurse sees everything; a manager (own workplaces) or HR (own departments) sees a
+    reason only when the employee shared it, and never the line's notes."""
     with SqlUnitOfWork(rt.engine) as uow:
         if uow.employee(employee_id) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown employee {employee_id!r}")
         spells = uow.spells_of(employee_id)
-    return [SpellOut.model_validate(s, from_attributes=True) for s in reversed(spells)]
+    found = [SpellOut.model_validate(s, from_attributes=True) for s in reversed(spells)]
+    return found if sees_the_line_details(caller) else [s.off_the_line() for s in found]
 
 
 @router.get("/followups")

@@ -176,6 +176,17 @@ class SpellOut(BaseModel):
     registered_at: UtcDateTime
     retracted: bool
 
+    def off_the_line(self) -> Self:
+        """As a manager or HR may see it: a reason only when shared, no notes or outcomes."""
+        shared = self.reason_visibility == ReasonVisibility.SHARED
+        return self.model_copy(
+            update={
+                "reason_category": self.reason_category if shared else None,
+                "note": None,
+                "followup_outcome": None,
+            }
+        )
+
 
 class FollowupOut(BaseModel):
     spell_id: str
