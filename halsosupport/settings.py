@@ -9,7 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+import limits
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_AUTH_SECRET = "development-only-secret-do-not-use-in-production"
@@ -69,6 +70,9 @@ class CommonSettings(BaseSettings):
     # Strict-Transport-Security on every answer when > 0: set it (e.g. 31536000) once the
     # services are reached over https only.
     hsts_max_age_s: int = 0
+    # Requests per client address to the endpoints anyone can reach (the Twilio webhooks),
+    # in the `limits` notation: "120/minute", "10/second".
+    public_rate_limit: str = "120/minute"
 
     # Development tokens (`halsosupport token`) are HS256 with this secret. When
     # `auth_jwks_url` is set, only the identity provider's tokens are accepted.
@@ -100,6 +104,15 @@ class CommonSettings(BaseSettings):
                     "in production; development tokens are refused there"
                 )
         return self
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as error:
+            raise ValueError(f"expected e.g. '120/minute': {error}") from None
+        return value
 
     @model_validator(mode="after")
     def _check_kafka_security(self) -> Self:

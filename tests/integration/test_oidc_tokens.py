@@ -71,7 +71,8 @@ def _ago(**delta: float) -> datetime:
     return datetime.now(UTC) - timedelta(**delta)
 
 
-OUT_OF_TIME = {"iat": _ago(minutes=10), "nbf": _ago(minutes=10)}
+# Offsets from the moment the test runs (collection may be minutes earlier).
+OUT_OF_TIME = {"iat": -timedelta(minutes=10), "nbf": -timedelta(minutes=10)}
 
 
 @pytest.mark.parametrize(
@@ -79,9 +80,9 @@ OUT_OF_TIME = {"iat": _ago(minutes=10), "nbf": _ago(minutes=10)}
     [
         ({"iss": "https://evil.example"}, 60),
         ({"aud": "another-api"}, 60),
-        ({"exp": _ago(seconds=5), **OUT_OF_TIME}, 0),
-        ({"exp": _ago(seconds=90), **OUT_OF_TIME}, 60),
-        ({"nbf": datetime.now(UTC) + timedelta(seconds=120)}, 60),
+        ({"exp": -timedelta(seconds=5), **OUT_OF_TIME}, 0),
+        ({"exp": -timedelta(seconds=90), **OUT_OF_TIME}, 60),
+        ({"nbf": timedelta(seconds=120)}, 60),
         ({"iat": None}, 60),
         ({"nbf": None}, 60),
         ({"exp": None}, 60),
@@ -100,6 +101,8 @@ OUT_OF_TIME = {"iat": _ago(minutes=10), "nbf": _ago(minutes=10)}
     ],
 )
 def test_tokens_for_someone_else_or_out_of_time_are_refused(idp, claims, leeway):
+    now = datetime.now(UTC)
+    claims = {k: now + v if isinstance(v, timedelta) else v for k, v in claims.items()}
     with pytest.raises(InvalidToken):
         verify_token(_settings(idp, auth_leeway_s=leeway), idp.token(**claims))
 

@@ -157,7 +157,7 @@ def test_the_password_is_not_shown() -> None:
 
 
 def test_production_warns_about_plaintext_but_starts() -> None:
-    production = {"environment": "production", "auth_secret": "x" * 40}
+    production = {"environment": "production", "auth_jwks_url": "https://idp.example/jwks"}
     with pytest.warns(KafkaPlaintextWarning, match="PLAINTEXT in production"):
         _settings(**production)
     with warnings.catch_warnings():

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from halsosupport.rate_limit import limited
 from halsosupport.twilio_webhooks import signed_form
 from schemas.envelope import Channel, Source
 from schemas.reports import AbsenceType, ReasonVisibility
@@ -29,7 +30,9 @@ from services.intake.entrypoints.deps import Runtime
 from services.intake.settings import IntakeSettings
 
 log = structlog.get_logger("intake.twilio")
-router = APIRouter(prefix="/v1/twilio", include_in_schema=False)
+router = APIRouter(
+    prefix="/v1/twilio", include_in_schema=False, dependencies=[Depends(limited("twilio"))]
+)
 SWEDISH = "sv-SE"
 IDENTIFY_ATTEMPTS = 3
 

@@ -13,11 +13,14 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from halsosupport.rate_limit import limited
 from halsosupport.twilio_webhooks import signed_form
 from services.notifier.settings import NotifierSettings
 
 log = structlog.get_logger("notifier.twilio_status")
-router = APIRouter(prefix="/v1/twilio", include_in_schema=False)
+router = APIRouter(
+    prefix="/v1/twilio", include_in_schema=False, dependencies=[Depends(limited("twilio"))]
+)
 
 RecordSmsStatus = Callable[[str, str, str | None], bool]
 
