@@ -82,7 +82,7 @@ Caller = Annotated[Access, Depends(_request_access)]
 # --- the chain ---------------------------------------------------------------------------------
 
 
-def _utc(at: datetime) -> datetime:
+def as_utc(at: datetime) -> datetime:
     """SQLite hands back naive datetimes; what is stored is always UTC."""
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
@@ -90,7 +90,7 @@ def _utc(at: datetime) -> datetime:
 def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
     """sha256 over a canonical JSON of the row's fields and the previous row's hash."""
     fields = {
-        "at": _utc(entry.at).isoformat(timespec="microseconds"),
+        "at": as_utc(entry.at).isoformat(timespec="microseconds"),
         "subject": entry.subject,
         "role": entry.role,
         "action": entry.action,
@@ -110,6 +110,7 @@ class Verdict:
     checked: int
     broken_seq: int | None = None
     why: str | None = None
+    last_hash: str = GENESIS  # of the last whole row: kept elsewhere, it shows a cut-off tail
 
     @property
     def ok(self) -> bool:
@@ -122,13 +123,14 @@ def verify_chain(rows: Iterable[AuditEntry]) -> Verdict:
     for row in rows:
         seq = row.seq or 0
         if last_seq is not None and seq <= last_seq:
-            return Verdict(checked, seq, "out of order")
+            return Verdict(checked, seq, "out of order", prev_hash)
         if row.prev_hash != prev_hash:
-            return Verdict(checked, seq, "does not link to the row before (one removed or moved)")
+            why = "does not link to the row before (one removed or moved)"
+            return Verdict(checked, seq, why, prev_hash)
         if entry_hash(row, row.prev_hash) != row.hash:
-            return Verdict(checked, seq, "its fields do not match its hash (edited)")
+            return Verdict(checked, seq, "its fields do not match its hash (edited)", prev_hash)
         prev_hash, checked, last_seq = row.hash, checked + 1, seq
-    return Verdict(checked)
+    return Verdict(checked, last_hash=prev_hash)
 
 
 # --- reading and appending ---------------------------------------------------------------------
@@ -152,7 +154,7 @@ def append(
     entries = []
     for employee_id in employee_ids:
         entry = AuditEntry(
-            at=_utc(at),
+            at=as_utc(at),
             subject=access.subject,
             role=access.role,
             action=action,
