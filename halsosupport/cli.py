@@ -520,6 +520,69 @@ def new_migration(service: str, message: str) -> None:
     autogenerate_revision(root, message)
 
 
+audit_app = typer.Typer(help="The audit log: who read or changed whose data.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+AUDITED_SERVICES = ("intake", "notifier", "stats")
+
+
+def _audited_engines():  # type: ignore[no-untyped-def]
+    """Each audited service's database, from the common settings, migrated to head."""
+    from halsosupport.db import service_engine
+    from halsosupport.settings import CommonSettings
+
+    settings = CommonSettings()
+    root = Path(__file__).resolve().parent.parent / "services"
+    return [(s, service_engine(settings, s, root / s / "migrations")) for s in AUDITED_SERVICES]
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk each service's hash chain; exit 1 when a row was edited, removed or moved."""
+    from sqlmodel import Session
+
+    from halsosupport import audit
+
+    broken = False
+    for service, engine in _audited_engines():
+        with Session(engine) as session:
+            verdict = audit.verify_chain(audit.chain(session))
+        engine.dispose()
+        if verdict.ok:
+            typer.echo(
+                f"{service}: OK, {verdict.checked} rows checked, last hash {verdict.last_hash}"
+            )
+        else:
+            broken = True
+            typer.echo(
+                f"{service}: BROKEN at row {verdict.broken_seq} ({verdict.why}); "
+                f"{verdict.checked} rows before it are whole"
+            )
+    raise typer.Exit(1 if broken else 0)
+
+
+@audit_app.command("show")
+def audit_show(
+    employee: Annotated[str, typer.Option(help="the pseudonymous employee_id")],
+) -> None:
+    """Every service's entries for one employee, oldest first."""
+    from sqlmodel import Session
+
+    from halsosupport import audit
+
+    found = []
+    for service, engine in _audited_engines():
+        with Session(engine) as session:
+            found += [(e.at, service, e) for e in audit.entries_of(session, employee, limit=10**9)]
+        engine.dispose()
+    for _, service, e in sorted(found, key=lambda f: (audit.as_utc(f[0]), f[1], f[2].seq or 0)):
+        typer.echo(
+            f"{e.at:%Y-%m-%d %H:%M:%S} {service:<8} #{e.seq:<6} {e.subject} ({e.role}) "
+            f"{e.action} via {e.route} from {e.client or '-'}"
+        )
+    if not found:
+        typer.echo(f"no entries for {employee}")
+
+
 def main() -> None:
     app()
 

@@ -13,6 +13,7 @@ from halsosupport.web import install_common
 from services.intake import domain, personnummer
 from services.intake.bootstrap import IntakeRuntime, bootstrap
 from services.intake.entrypoints import (
+    audit_log,
     console,
     directory,
     directory_import,
@@ -76,4 +77,5 @@ def create_app(settings: IntakeSettings, runtime: IntakeRuntime | None = None) -
     app.include_router(twilio_routes.router)
     app.include_router(console.router)
     app.include_router(exemptions.router)
+    app.include_router(audit_log.router)
     return app

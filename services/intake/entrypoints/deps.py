@@ -62,3 +62,4 @@ EmployeeReader = Annotated[
 ExemptionDecider = Annotated[
     Principal, Depends(employee_access(access.can_decide_exemption, Role.HR, Role.ADMIN))
 ]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from halsosupport import audit
+from halsosupport.audit import Caller
 from schemas.reasons import CONFIDENTIAL_SV, WITHHELD_SV, reason_label
 from services.intake import domain, queries
 from services.intake.access import sees_the_line_details
@@ -25,7 +27,8 @@ router = APIRouter(prefix="/v1")
 @router.get("/employees")
 def employees(
     rt: Runtime,
-    _caller: DirectoryReader,
+    _reader: DirectoryReader,
+    caller: Caller,
     query: Annotated[
         str | None, Query(max_length=100, description="name, personnummer or phone number")
     ] = None,
@@ -35,6 +38,11 @@ def employees(
     today = domain.local_date(rt.clock.now())
     with SqlUnitOfWork(rt.engine) as uow:
         page = queries.find_employees(uow, query, limit=limit, offset=offset, today=today)
+        shown = [e.employee_id for e, _ in page.rows]
+        audit.append(
+            uow.session, caller, action="search employees", employee_ids=shown, at=rt.clock.now()
+        )
+        uow.commit()
     items = [
         EmployeeOut(
             employee_id=e.employee_id,
@@ -60,26 +68,43 @@ def employees(
 
 
 @router.get("/employees/{employee_id}/spells")
-def employee_spells(employee_id: str, rt: Runtime, caller: EmployeeReader) -> list[SpellOut]:
+def employee_spells(
+    employee_id: str, rt: Runtime, reader: EmployeeReader, caller: Caller
+) -> list[SpellOut]:
     """The nurse sees everything; a manager (own workplaces) or HR (own departments) sees a
-    reason only when the employee shared it, and never the line's notes."""
+    reason only when the employee shared it, and never the line's notes. Every read is
+    audited."""
     with SqlUnitOfWork(rt.engine) as uow:
         if uow.employee(employee_id) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown employee {employee_id!r}")
         spells = uow.spells_of(employee_id)
+        audit.append(
+            uow.session,
+            caller,
+            action="read spells",
+            employee_ids=[employee_id],
+            at=rt.clock.now(),
+        )
+        uow.commit()
     found = [SpellOut.model_validate(s, from_attributes=True) for s in reversed(spells)]
-    return found if sees_the_line_details(caller) else [s.off_the_line() for s in found]
+    return found if sees_the_line_details(reader) else [s.off_the_line() for s in found]
 
 
 @router.get("/followups")
 def followups(
     rt: Runtime,
     _nurse: Nurse,
+    caller: Caller,
     on: Annotated[date | None, Query(alias="date", description="default: today")] = None,
 ) -> list[FollowupOut]:
     day = on or domain.local_date(rt.clock.now())
     with SqlUnitOfWork(rt.engine) as uow:
         rows = uow.followups_on(day)
+        shown = list(dict.fromkeys(e.employee_id for _, e, _ in rows))
+        audit.append(
+            uow.session, caller, action="read call-backs", employee_ids=shown, at=rt.clock.now()
+        )
+        uow.commit()
     return [
         FollowupOut(
             spell_id=s.spell_id,

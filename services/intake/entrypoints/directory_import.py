@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from halsosupport import audit
+from halsosupport.audit import Caller
 from halsosupport.auth import Role
 from halsosupport.web import require_role
 from services.intake import domain
@@ -53,7 +55,13 @@ def result_body(result: ImportResult, *, dry_run: bool) -> dict[str, object]:
             **result.__dict__}  # fmt: skip
 
 
-def _import(rt: IntakeRuntime, files: dict[str, bytes], effective_from: date | None, dry_run: bool):  # type: ignore[no-untyped-def]
+def _import(  # type: ignore[no-untyped-def]
+    rt: IntakeRuntime,
+    caller: audit.Access,
+    files: dict[str, bytes],
+    effective_from: date | None,
+    dry_run: bool,
+):
     today = domain.local_date(rt.clock.now())
     try:
         directory = parse_directory(files, today=today)
@@ -65,16 +73,30 @@ def _import(rt: IntakeRuntime, files: dict[str, bytes], effective_from: date | N
             effective_from=effective_from or today, registered_by="import-api",
         )  # fmt: skip
         if not dry_run:
+            _recorded(uow, rt, caller, dry_run=False)
+            uow.commit()
+    if dry_run:  # the import's changes are rolled back; the reading of the export is not
+        with SqlUnitOfWork(rt.engine) as uow:
+            _recorded(uow, rt, caller, dry_run=True)
             uow.commit()
     if not dry_run:
         rt.relay.wake()
     return status.HTTP_200_OK, result_body(result, dry_run=dry_run)
 
 
+def _recorded(
+    uow: SqlUnitOfWork, rt: IntakeRuntime, caller: audit.Access, *, dry_run: bool
+) -> None:
+    """One row for the whole import: it names everyone, so no employee in particular."""
+    action = "import directory (dry run)" if dry_run else "import directory"
+    audit.append(uow.session, caller, action=action, employee_ids=[None], at=rt.clock.now())
+
+
 @router.post("/directory/import", dependencies=[Depends(require_role(Role.ADMIN))])
 async def import_export(
     request: Request,
     rt: Runtime,
+    caller: Caller,
     effective_from: Annotated[
         date | None, Query(description="when moves and departures take effect; default today")
     ] = None,
@@ -85,5 +107,5 @@ async def import_export(
     if int(request.headers.get("content-length") or 0) > MAX_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the export is larger than 50 MB")
     files = await _files(request)
-    status_code, body = await run_in_threadpool(_import, rt, files, effective_from, dry_run)
+    status_code, body = await run_in_threadpool(_import, rt, caller, files, effective_from, dry_run)
     return JSONResponse(status_code=status_code, content=body)

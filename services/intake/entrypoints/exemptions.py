@@ -8,9 +8,12 @@ import structlog
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
+from halsosupport import audit
+from halsosupport.audit import Caller
 from services.intake import domain, exemption_handlers
 from services.intake.adapters.sql_repo import SqlUnitOfWork
 from services.intake.adapters.tables import Exemption, ExemptionChange
+from services.intake.bootstrap import IntakeRuntime
 from services.intake.command_runner import Idempotency, run_command
 from services.intake.entrypoints.deps import ExemptionDecider, Runtime
 from services.intake.entrypoints.reports import IdempotencyKey
@@ -37,6 +40,14 @@ def _decided(result: exemption_handlers.Decided) -> dict[str, Any]:
     return {"event_id": str(result.event_id), "changed": result.changed}
 
 
+def _recorded(
+    uow: SqlUnitOfWork, rt: IntakeRuntime, caller: audit.Access, action: str, employee_id: str
+) -> None:
+    """Record the access in the audit log; last in the transaction, so the log's lock is held
+    only until the commit."""
+    audit.append(uow.session, caller, action=action, employee_ids=[employee_id], at=rt.clock.now())
+
+
 def _created_or_unchanged(body: dict[str, Any]) -> int:
     return status.HTTP_201_CREATED if body["changed"] else status.HTTP_200_OK
 
@@ -48,12 +59,13 @@ def set_exemption(
     body: ExemptionIn,
     rt: Runtime,
     hr: ExemptionDecider,
+    caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Suppress the rule for the employee, or raise its threshold; 200 when already so."""
-    status_code, answer = run_command(
-        rt,
-        lambda uow: _decided(
+
+    def command(uow: SqlUnitOfWork) -> dict[str, Any]:
+        decided = _decided(
             exemption_handlers.set_exemption(
                 uow=uow,
                 clock=rt.clock,
@@ -65,7 +77,13 @@ def set_exemption(
                 why=body.why,
                 decided_by=hr.subject,
             )
-        ),
+        )
+        _recorded(uow, rt, caller, "set exemption", employee_id)
+        return decided
+
+    status_code, answer = run_command(
+        rt,
+        command,
         idempotency=Idempotency.of(
             hr.subject, idempotency_key, f"exemption/{employee_id}/{rule_id}", body.model_dump()
         ),
@@ -81,6 +99,7 @@ def lift_exemption(
     rule_id: str,
     rt: Runtime,
     hr: ExemptionDecider,
+    caller: Caller,
     body: LiftIn | None = None,
     why: Annotated[
         str | None, Query(description="prefer the body: a query string may reach proxy logs")
@@ -91,9 +110,9 @@ def lift_exemption(
     reason = body.why if body is not None else why
     if reason is None:
         raise domain.InvalidExemption('why is required: give it in the body as {"why": ...}')
-    status_code, answer = run_command(
-        rt,
-        lambda uow: _decided(
+
+    def command(uow: SqlUnitOfWork) -> dict[str, Any]:
+        decided = _decided(
             exemption_handlers.lift_exemption(
                 uow=uow,
                 clock=rt.clock,
@@ -102,7 +121,13 @@ def lift_exemption(
                 why=reason,
                 decided_by=hr.subject,
             )
-        ),
+        )
+        _recorded(uow, rt, caller, "lift exemption", employee_id)
+        return decided
+
+    status_code, answer = run_command(
+        rt,
+        command,
         idempotency=Idempotency.of(
             hr.subject, idempotency_key, f"lift/{employee_id}/{rule_id}", {"why": reason}
         ),
@@ -112,7 +137,9 @@ def lift_exemption(
 
 
 @router.get("")
-def exemptions(employee_id: str, rt: Runtime, _hr: ExemptionDecider) -> ExemptionsOut:
+def exemptions(
+    employee_id: str, rt: Runtime, _hr: ExemptionDecider, caller: Caller
+) -> ExemptionsOut:
     """The exemptions in force (or run out, not yet lifted) and every decision, newest first."""
     today = domain.local_date(rt.clock.now())
     with SqlUnitOfWork(rt.engine) as uow:
@@ -120,6 +147,8 @@ def exemptions(employee_id: str, rt: Runtime, _hr: ExemptionDecider) -> Exemptio
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown employee {employee_id!r}")
         current = uow.exemptions_of(employee_id)
         history = uow.exemption_history(employee_id)
+        _recorded(uow, rt, caller, "read exemptions", employee_id)
+        uow.commit()
     return ExemptionsOut(
         employee_id=employee_id,
         exemptions=[_exemption_out(e, today=today) for e in current],

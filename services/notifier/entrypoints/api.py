@@ -11,6 +11,8 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel
 
+from halsosupport import audit
+from halsosupport.audit import Caller
 from halsosupport.auth import Principal, Role
 from halsosupport.consumer import Consumed, EventConsumer, backoff_s
 from halsosupport.web import current_principal, install_common, require_role
@@ -120,10 +122,11 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
         }
 
     @app.get("/v1/messages/failed", dependencies=[Depends(require_role(Role.ADMIN))])
-    def failed_messages(request: Request) -> list[FailedMessageOut]:
+    def failed_messages(request: Request, caller: Caller) -> list[FailedMessageOut]:
         """Messages given up on: what, to which role, why — for an administrator to follow up."""
-        with request.app.state.runtime.uow() as uow:
-            return [
+        rt: NotifierRuntime = request.app.state.runtime
+        with rt.uow() as uow:
+            failed = [
                 FailedMessageOut(
                     message_id=m.id or 0,
                     template=m.template,
@@ -137,13 +140,32 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
                 )
                 for m in uow.failed()
             ]
+            shown = list(dict.fromkeys(m.employee_id for m in failed))
+            audit.append(
+                uow.session,
+                caller,
+                action="read failed messages",
+                employee_ids=shown,
+                at=rt.clock.now(),
+            )
+            uow.commit()
+        return failed
 
     @app.get("/v1/preferences/me")
     def my_preferences(
-        request: Request, me: Annotated[Principal, Depends(current_principal)]
+        request: Request, me: Annotated[Principal, Depends(current_principal)], caller: Caller
     ) -> PreferenceOut:
-        with request.app.state.runtime.uow() as uow:
+        rt: NotifierRuntime = request.app.state.runtime
+        with rt.uow() as uow:
             found = uow.preference(me.subject)
+            audit.append(
+                uow.session,
+                caller,
+                action="read own preferences",
+                employee_ids=[me.subject],
+                at=rt.clock.now(),
+            )
+            uow.commit()
         settings: NotifierSettings = request.app.state.settings
         return PreferenceOut(
             delivery="digest" if found and found.digest else "immediate",
@@ -152,7 +174,10 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
 
     @app.put("/v1/preferences/me")
     def set_my_preferences(
-        body: PreferenceIn, request: Request, me: Annotated[Principal, Depends(current_principal)]
+        body: PreferenceIn,
+        request: Request,
+        me: Annotated[Principal, Depends(current_principal)],
+        caller: Caller,
     ) -> PreferenceOut:
         """Mail at once, or one morning digest (urgent messages still go at once)."""
         rt: NotifierRuntime = request.app.state.runtime
@@ -164,6 +189,13 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
                     language=body.language,
                     updated_at=rt.clock.now(),
                 )
+            )
+            audit.append(
+                uow.session,
+                caller,
+                action="set own preferences",
+                employee_ids=[me.subject],
+                at=rt.clock.now(),
             )
             uow.commit()
         log.info("preference_set", employee_id=me.subject, delivery=body.delivery)

@@ -2,7 +2,9 @@
 
 from alembic import context
 
+from halsosupport import audit
 from halsosupport.db import run_alembic_env
 from services.notifier.adapters.tables import metadata
 
-run_alembic_env(context, metadata)
+# The audit log is the same table in every service's database (halsosupport.audit).
+run_alembic_env(context, [metadata, audit.metadata])

@@ -11,6 +11,8 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from halsosupport import audit
+from halsosupport.audit import Caller
 from halsosupport.auth import Principal, Role
 from halsosupport.consumer import Consumed, EventConsumer
 from halsosupport.localtime import local_date
@@ -258,7 +260,9 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
 
     @app.get("/v1/manager/team")
     def team(
-        rt: Runtime, manager: Annotated[Principal, Depends(require_role(Role.MANAGER))]
+        rt: Runtime,
+        manager: Annotated[Principal, Depends(require_role(Role.MANAGER))],
+        caller: Caller,
     ) -> TeamOut:
         """A manager's own staff, by name: who is away and which triggers wait for them."""
         day = local_date(rt.clock.now())
@@ -275,6 +279,12 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
                 t for t in uow.triggers()
                 if t.employee_id in staff and not t.withdrawn and not t.handled
             ]  # fmt: skip
+            shown = [s.employee_id for s in away] + [t.employee_id for t in triggers]
+            shown = list(dict.fromkeys(shown))  # one row per employee shown
+            audit.append(
+                uow.session, caller, action="read team", employee_ids=shown, at=rt.clock.now()
+            )
+            uow.commit()
         return TeamOut(
             workplaces=[UnitOut(workplace_id=w.workplace_id, name=w.name) for w in units],
             away=[
