@@ -5,6 +5,7 @@ from xml.etree import ElementTree
 
 from twilio.request_validator import RequestValidator
 
+from halsosupport.auth import Role
 from schemas.directory import EmployeeUpserted
 from schemas.envelope import Channel
 from schemas.reports import AbsenceType, SickReported, WellReported
@@ -118,3 +119,17 @@ def test_without_an_auth_token_the_webhooks_say_twilio_is_not_configured(databas
         response = send_sms(intake, "SJUK")
         assert response.status_code == 503
         assert "HALSOSUPPORT_TWILIO_AUTH_TOKEN" in response.json()["detail"]
+
+
+def test_a_report_by_sms_is_audited_with_the_employee_as_the_caller(intake):
+    assert "registrerad" in reply_text(send_sms(intake, "sjuk"))
+    anna = intake.employees["Anna Andersson"]
+    listed = intake.client.get(
+        "/v1/audit", params={"employee_id": anna}, headers=intake.token(Role.ADMIN)
+    ).json()["items"]
+    (by_sms,) = [i for i in listed if i["route"] == SMS_PATH]
+    assert (by_sms["subject"], by_sms["role"], by_sms["action"]) == (
+        anna,
+        "employee",
+        "register sick report (sms)",
+    )

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from halsosupport import audit
 from halsosupport.rate_limit import limited
 from halsosupport.twilio_webhooks import signed_form
 from schemas.envelope import Channel, Source
@@ -68,6 +69,26 @@ def _employee_id_by_phone(rt: IntakeRuntime, number: str) -> str | None:
         return employee.employee_id
 
 
+def _as_employee(request: Request, employee_id: str) -> audit.Access:
+    """Who is on record in the audit log for an SMS or a call: the employee reporting for
+    themselves (identified by their number or personnummer), from Twilio's address."""
+    route = request.scope.get("route")
+    return audit.Access(
+        subject=employee_id,
+        role="employee",
+        route=getattr(route, "path", request.url.path),
+        client=request.client.host if request.client else None,
+    )
+
+
+def _audited(
+    rt: IntakeRuntime, uow: SqlUnitOfWork, access: audit.Access, action: str, result: Any
+) -> Any:
+    audit.append(uow.session, access, action=action, employee_ids=[access.subject],
+                 at=rt.clock.now())  # fmt: skip
+    return result
+
+
 def _sick(
     rt: IntakeRuntime,
     employee_id: str,
@@ -75,6 +96,7 @@ def _sick(
     expected_return: date | None,
     source: Source,
     idempotency: Idempotency | None,
+    access: audit.Access,
 ) -> None:
     today = _today(rt)
     report = domain.SickReport(
@@ -90,22 +112,32 @@ def _sick(
     )
     run_command(
         rt,
-        lambda uow: _ids(
-            handlers.register_sick(
-                uow=uow,
-                clock=rt.clock,
-                settings=rt.settings,
-                who=handlers.EmployeeRef(employee_id=employee_id),
-                report=report,
-                source=source,
-            )
+        lambda uow: _audited(
+            rt,
+            uow,
+            access,
+            f"register {absence_type.value} report ({source.channel.value})",
+            _ids(
+                handlers.register_sick(
+                    uow=uow,
+                    clock=rt.clock,
+                    settings=rt.settings,
+                    who=handlers.EmployeeRef(employee_id=employee_id),
+                    report=report,
+                    source=source,
+                )
+            ),
         ),
         idempotency=idempotency,
     )
 
 
 def _well(
-    rt: IntakeRuntime, employee_id: str, source: Source, idempotency: Idempotency | None
+    rt: IntakeRuntime,
+    employee_id: str,
+    source: Source,
+    idempotency: Idempotency | None,
+    access: audit.Access,
 ) -> date:
     """Close the open spell from today, or from tomorrow when it began today."""
 
@@ -121,7 +153,8 @@ def _well(
             well_from=well_from,
             source=source,
         )
-        return {**_ids(result), "well_from": well_from.isoformat()}
+        answer = {**_ids(result), "well_from": well_from.isoformat()}
+        return _audited(rt, uow, access, f"register well report ({source.channel.value})", answer)
 
     _status, body = run_command(rt, command, idempotency=idempotency)
     return date.fromisoformat(body["well_from"])
@@ -135,13 +168,13 @@ def _ids(result: handlers.Registered) -> dict[str, Any]:
 
 
 @router.post("/sms")
-def sms(form: SignedForm, rt: Runtime) -> Response:
+def sms(form: SignedForm, rt: Runtime, request: Request) -> Response:
     reply = MessagingResponse()
-    reply.message(_sms_reply(rt, form))
+    reply.message(_sms_reply(rt, form, request))
     return _twiml(reply)
 
 
-def _sms_reply(rt: IntakeRuntime, form: FormData) -> str:
+def _sms_reply(rt: IntakeRuntime, form: FormData, request: Request) -> str:
     line = rt.settings.line_phone_number
     employee_id = _employee_id_by_phone(rt, str(form.get("From", "")))
     if employee_id is None:
@@ -153,6 +186,7 @@ def _sms_reply(rt: IntakeRuntime, form: FormData) -> str:
     message_sid = str(form.get("MessageSid", "")) or None
     idempotency = Idempotency.of("twilio-sms", message_sid, "sms", {"body": str(command)})
     log.info("sms_command", employee_id=employee_id, command=type(command).__name__)
+    access = _as_employee(request, employee_id)
     try:
         match command:
             case sms_commands.Sick():
@@ -163,25 +197,32 @@ def _sms_reply(rt: IntakeRuntime, form: FormData) -> str:
                     command.expected_return,
                     source,
                     idempotency,
+                    access,
                 )
                 return sms_commands.sick_registered_text(command, today)
             case sms_commands.Well():
                 return sms_commands.well_registered_text(
-                    _well(rt, employee_id, source, idempotency)
+                    _well(rt, employee_id, source, idempotency, access)
                 )
             case sms_commands.OptOut() | sms_commands.OptIn():
                 opted_out = isinstance(command, sms_commands.OptOut)
                 run_command(
                     rt,
-                    lambda uow: {
-                        "changed": handlers.set_sms_opt_out(
-                            uow=uow,
-                            clock=rt.clock,
-                            employee_id=employee_id,
-                            opted_out=opted_out,
-                            source=source,
-                        )
-                    },
+                    lambda uow: _audited(
+                        rt,
+                        uow,
+                        access,
+                        "opt out of SMS" if opted_out else "opt in to SMS",
+                        {
+                            "changed": handlers.set_sms_opt_out(
+                                uow=uow,
+                                clock=rt.clock,
+                                employee_id=employee_id,
+                                opted_out=opted_out,
+                                source=source,
+                            )
+                        },
+                    ),
                     status_code=status.HTTP_200_OK,
                 )
                 if opted_out:
@@ -312,7 +353,9 @@ def _read_back(rt: IntakeRuntime, employee_id: str, choice: voice_flow.Choice) -
 
 
 @router.post("/voice/confirm")
-def confirm(form: SignedForm, rt: Runtime, employee: str, choice: voice_flow.Choice) -> Response:
+def confirm(
+    form: SignedForm, rt: Runtime, request: Request, employee: str, choice: voice_flow.Choice
+) -> Response:
     answer = voice_flow.confirmed(
         str(form.get("Digits", "")) or None, str(form.get("SpeechResult", "")) or None
     )
@@ -326,12 +369,13 @@ def confirm(form: SignedForm, rt: Runtime, employee: str, choice: voice_flow.Cho
     source = Source(channel=Channel.VOICE, registered_by="voice")
     call_sid = str(form.get("CallSid", "")) or None
     idempotency = Idempotency.of("twilio-voice", call_sid, "voice", {"choice": choice.value})
+    access = _as_employee(request, employee)
     register: Callable[[], object]
     if choice is voice_flow.Choice.WELL:
-        register = lambda: _well(rt, employee, source, idempotency)  # noqa: E731
+        register = lambda: _well(rt, employee, source, idempotency, access)  # noqa: E731
     else:
         absence = AbsenceType.VAB if choice is voice_flow.Choice.VAB else AbsenceType.SICK
-        register = lambda: _sick(rt, employee, absence, None, source, idempotency)  # noqa: E731
+        register = lambda: _sick(rt, employee, absence, None, source, idempotency, access)  # noqa: E731
     try:
         register()
     except domain.ReportRejected as rejected:
