@@ -69,7 +69,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0}
+    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0}
 
     def now() -> datetime:
         return datetime.now(UTC) + timedelta(days=settings.triggers_clock_offset_days)
@@ -159,6 +159,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
             if json.loads(message.value).get("erase"):
                 if employee_id in states:
                     del states[employee_id]
+                counters["erased"] += 1
                 log.info("employee_state_erased", employee_id=employee_id)
                 continue
             moment = datetime.fromisoformat(json.loads(message.value)["now"])
