@@ -117,6 +117,63 @@ def seed_demo() -> None:
     typer.echo(f"demo directory: {result.events_published} changes published")
 
 
+@app.command()
+def erase(employee_id: Annotated[str, typer.Argument(help="the pseudonymous employee_id")]) -> None:
+    """Erase one employee from every service: intake deletes them and tells the others
+    (`EmployeeErased`, then a tombstone on the directory topic) through its outbox."""
+    from halsosupport.audit import Access
+    from halsosupport.clock import SystemClock
+    from services.intake import erasure
+    from services.intake.adapters.sql_repo import SqlUnitOfWork
+    from services.intake.bootstrap import build_engine
+    from services.intake.settings import IntakeSettings
+
+    engine = build_engine(IntakeSettings())
+    caller = Access(subject="cli", role="admin", route="halsosupport erase", client=None)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            deleted = erasure.erase_employee(
+                uow=uow, clock=SystemClock(), employee_id=employee_id, caller=caller
+            )
+            uow.commit()
+    except erasure.UnknownEmployee:
+        typer.echo(f"error: no employee {employee_id!r} in intake", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"erased {employee_id}: {deleted} rows deleted in intake; the others follow")
+
+
+@app.command()
+def purge() -> None:
+    """Run the retention purge once in intake (nurse notes, spells) and notifier (messages)."""
+    from halsosupport.clock import SystemClock
+    from halsosupport.db import service_engine
+    from services.intake import erasure
+    from services.intake.bootstrap import build_engine
+    from services.intake.settings import IntakeSettings
+    from services.notifier import handlers as notifier_handlers
+    from services.notifier.adapters.sql_repo import SqlUnitOfWork as NotifierUow
+    from services.notifier.bootstrap import MIGRATIONS, SERVICE
+    from services.notifier.settings import NotifierSettings
+
+    settings, clock = IntakeSettings(), SystemClock()
+    engine = build_engine(settings)
+    try:
+        purged = erasure.purge_once(engine, clock, settings.retention())
+    finally:
+        engine.dispose()
+    nsettings = NotifierSettings()
+    nengine = service_engine(nsettings, SERVICE, MIGRATIONS)
+    try:
+        purged |= notifier_handlers.purge_once(
+            lambda: NotifierUow(nengine), clock, nsettings.retention()
+        )
+    finally:
+        nengine.dispose()
+    typer.echo(" ".join(f"{kind}={n}" for kind, n in purged.items()))
+
+
 @app.command("import-directory")
 def import_directory_command(
     paths: Annotated[

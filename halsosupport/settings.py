@@ -13,6 +13,8 @@ import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from halsosupport.retention import Retention
+
 DEVELOPMENT_AUTH_SECRET = "development-only-secret-do-not-use-in-production"
 # What an identity provider's tokens may be signed with: never HS* (the public key would be the
 # secret) and never `none`.
@@ -73,9 +75,23 @@ class CommonSettings(BaseSettings):
     # Requests per client address to the endpoints anyone can reach (the Twilio webhooks),
     # in the `limits` notation: "120/minute", "10/second".
     public_rate_limit: str = "120/minute"
+    # Retention per kind of data (days after it stopped being current) and how often the purge
+    # runs in the service that owns the data; 0 turns the scheduled purge off.
+    retention_nurse_notes_days: int = Field(default=90, ge=1)
+    retention_spells_days: int = Field(default=6 * 366, ge=5 * 366)
+    retention_messages_days: int = Field(default=90, ge=1)
+    purge_interval_s: float = Field(default=3600.0, ge=0)
 
     # Development tokens (`halsosupport token`) are HS256 with this secret. When
     # `auth_jwks_url` is set, only the identity provider's tokens are accepted.
+    def retention(self) -> Retention:
+        """The retention periods as the purge reads them."""
+        return Retention(
+            nurse_notes_days=self.retention_nurse_notes_days,
+            spells_days=self.retention_spells_days,
+            messages_days=self.retention_messages_days,
+        )
+
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     auth_issuer: str = "halsosupport-dev"
     auth_audience: str = "halsosupport"

@@ -7,6 +7,7 @@ from pydantic import Field, TypeAdapter
 from schemas.directory import (
     ContactUpserted,
     DepartmentUpserted,
+    EmployeeErased,
     EmployeeUpserted,
     WorkplaceUpserted,
 )
@@ -30,7 +31,7 @@ TriggerEvent: TypeAlias = Annotated[
     TriggerFired | TriggerWithdrawn, Field(discriminator="event_type")
 ]
 DirectoryEvent: TypeAlias = Annotated[
-    EmployeeUpserted | WorkplaceUpserted | DepartmentUpserted | ContactUpserted,
+    EmployeeUpserted | EmployeeErased | WorkplaceUpserted | DepartmentUpserted | ContactUpserted,
     Field(discriminator="event_type"),
 ]
 AnyEvent: TypeAlias = Annotated[
@@ -43,6 +44,7 @@ AnyEvent: TypeAlias = Annotated[
     | TriggerFired
     | TriggerWithdrawn
     | EmployeeUpserted
+    | EmployeeErased
     | WorkplaceUpserted
     | DepartmentUpserted
     | ContactUpserted
@@ -60,6 +62,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TriggerFired,
     TriggerWithdrawn,
     EmployeeUpserted,
+    EmployeeErased,
     WorkplaceUpserted,
     DepartmentUpserted,
     ContactUpserted,

@@ -61,6 +61,20 @@ class EmployeeUpserted(EmployeeEvent):
     sms_opt_out: bool = Field(default=False, description="the employee sent STOP")
 
 
+class EmployeeErased(Event):
+    """The employee was erased: every service deletes or anonymises what it holds on them.
+    Followed on this topic by a tombstone (the key with no value), so compaction drops the
+    employee's `EmployeeUpserted` for good."""
+
+    topic: ClassVar[str] = topics.DIRECTORY
+    event_type: Literal["EmployeeErased"] = "EmployeeErased"
+
+    employee_id: str = Field(min_length=1, max_length=64)
+
+    def partition_key(self) -> str:
+        return self.employee_id
+
+
 class WorkplaceUpserted(Event):
     """A workplace (enhet) with its department and the people who act for it."""
 

@@ -18,9 +18,11 @@ import structlog
 
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
+from halsosupport.retention import Retention
 from schemas.directory import (
     ContactUpserted,
     DepartmentUpserted,
+    EmployeeErased,
     EmployeeUpserted,
     WorkplaceUpserted,
 )
@@ -75,6 +77,8 @@ def _learn_directory(uow: SqlUnitOfWork, event: Event) -> bool:
                 sms_opt_out=event.sms_opt_out,
             )
         )
+    elif isinstance(event, EmployeeErased):
+        log.info("employee_erased", messages=uow.erase_person(event.employee_id))
     elif isinstance(event, WorkplaceUpserted):
         uow.upsert(
             Workplace(
@@ -583,3 +587,11 @@ def _error_code(error: str | None) -> str:
     if not error:
         return "unknown"
     return error.split(":")[0][:120]
+
+
+def purge_once(uow: UowFactory, clock: Clock, keep: Retention) -> dict[str, int]:
+    """Delete messages past their retention, in one transaction."""
+    with uow() as unit:
+        purged = unit.purge_messages(now=clock.now(), days=keep.messages_days)
+        unit.commit()
+    return {"messages": purged}

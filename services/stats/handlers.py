@@ -2,10 +2,16 @@
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from uuid import uuid4
 
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
-from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
+from schemas.directory import (
+    DepartmentUpserted,
+    EmployeeErased,
+    EmployeeUpserted,
+    WorkplaceUpserted,
+)
 from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellReported
 from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.stats.adapters.sql_repo import SqlUnitOfWork
@@ -157,6 +163,9 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> Ap
                     placements=[p.model_dump(mode="json") for p in event.placements],
                 )
             )
+        elif isinstance(event, EmployeeErased):
+            placements.pop(event.employee_id, None)
+            uow.rekey_employee(event.employee_id, f"erased-{uuid4()}")
         elif isinstance(event, WorkplaceUpserted):
             known_workplace = uow.session.get(Workplace, event.workplace_id)
             old_department = known_workplace.department_id if known_workplace else None

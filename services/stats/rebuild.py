@@ -69,8 +69,10 @@ def _apply_topic(
         security=security,
     )
     for offset, (_key, value) in enumerate(records):
+        if value is None:
+            continue  # a tombstone after an erasure: nothing to apply
         try:
-            event = decode(value or b"")
+            event = decode(value)
         except ValueError:
             log.warning("rebuild_skipped_unreadable", topic=topic)
             continue

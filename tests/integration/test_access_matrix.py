@@ -56,6 +56,7 @@ INTAKE: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/v1/reason-categories"): NURSE,
     ("POST", "/v1/directory/import"): ADMIN,
     ("GET", "/v1/audit"): ADMIN,
+    ("POST", "/v1/erasures"): ADMIN,
     ("PUT", "/v1/employees/{employee_id}/exemptions/{rule_id}"): ADMIN | {"hr-own"},
     ("DELETE", "/v1/employees/{employee_id}/exemptions/{rule_id}"): ADMIN | {"hr-own"},
     ("GET", "/v1/employees/{employee_id}/exemptions"): ADMIN | {"hr-own"},

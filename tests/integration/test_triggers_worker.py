@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from halsosupport import processes
+from schemas.directory import EmployeeErased
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.reports import ReasonVisibility, SickReported, SpellRetracted, WellReported
 from schemas.topics import DEADLETTER, REPORTS, TRIGGERS
@@ -196,5 +197,38 @@ def test_rules_that_fell_due_while_the_worker_was_down_fire_when_it_starts(
             ("certificate_reminder", 6),
         ]
         assert caught_up[1].window_end == sick.sick_from + timedelta(days=5)
+    finally:
+        processes.stop(worker)
+
+
+@pytest.mark.timeout(240)
+def test_an_erased_employee_starts_again_from_nothing(kafka_bootstrap, tmp_path):
+    """Erasure drops the employee's state: four new occasions fire the first rule again,
+    where the kept state would have made the fifth call HR."""
+    app_id, port = random_id("triggers-erase"), processes.free_port()
+    employee = random_id("e")
+    worker = start_worker(kafka_bootstrap, app_id, port, tmp_path)
+    try:
+        days = [date(2026, 1, 10), date(2026, 3, 2), date(2026, 6, 15), date(2026, 9, 1)]
+        publish(kafka_bootstrap, *reports(employee, days))
+        eventually(lambda: events_on(kafka_bootstrap, TRIGGERS, employee), timeout_s=30)
+        erased = EmployeeErased(
+            event_id=uuid.uuid4(),
+            occurred_at=datetime(2026, 9, 20, tzinfo=UTC),
+            source=SRC,
+            employee_id=employee,
+        )
+        publish(kafka_bootstrap, erased)
+        eventually(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").json()["erased"] >= 1,
+            timeout_s=30,
+        )
+        later = [date(2026, 10, 1), date(2026, 10, 8), date(2026, 10, 15), date(2026, 10, 22)]
+        publish(kafka_bootstrap, *reports(employee, later))
+        announced = eventually(
+            lambda: (e := events_on(kafka_bootstrap, TRIGGERS, employee))[1:] and e, timeout_s=30
+        )
+        assert [e.rule_id for e in announced] == ["omtankesamtal", "omtankesamtal"]
+        assert [o.sick_from for o in announced[1].occasions] == later
     finally:
         processes.stop(worker)

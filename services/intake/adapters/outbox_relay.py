@@ -139,7 +139,10 @@ OutboxRow = tuple[int | None, str, str, str]  # id, topic, key, payload
 def send_acknowledged(producer: KafkaProducer, rows: list[OutboxRow]) -> None:
     """Send in order and return only when the broker acknowledged every message; raise its
     error otherwise (nothing is marked published then, so nothing is lost)."""
-    futures = [producer.send(t, key=k.encode(), value=p.encode()) for _, t, k, p in rows]
+    # An empty payload is a tombstone: the key with no value, for compaction to drop the key.
+    futures = [
+        producer.send(t, key=k.encode(), value=p.encode() if p else None) for _, t, k, p in rows
+    ]
     producer.flush(timeout=60)
     for future in futures:
         future.get(timeout=60)

@@ -3,14 +3,17 @@
 Routes live in small routers (reports, directory); each is a few lines that call a handler.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from halsosupport.purge_loop import purge_periodically
 from halsosupport.web import install_common
-from services.intake import domain, personnummer
+from services.intake import domain, erasure, personnummer
 from services.intake.bootstrap import IntakeRuntime, bootstrap
 from services.intake.entrypoints import (
     audit_log,
@@ -54,10 +57,18 @@ def create_app(settings: IntakeSettings, runtime: IntakeRuntime | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime or bootstrap(settings)
-        app.state.runtime.relay.start()
+        rt = app.state.runtime
+        rt.relay.start()
+        tasks = []
+        if settings.purge_interval_s > 0:
+            run = partial(erasure.purge_once, rt.engine, rt.clock, settings.retention())
+            tasks.append(asyncio.create_task(purge_periodically(run, settings.purge_interval_s)))
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             app.state.runtime.relay.stop()
             app.state.runtime.engine.dispose()
 

@@ -4,14 +4,21 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
 
 from halsosupport import audit
 from halsosupport.audit import Caller
 from schemas.reasons import CONFIDENTIAL_SV, WITHHELD_SV, reason_label
-from services.intake import domain, queries
+from services.intake import domain, erasure, queries
 from services.intake.access import sees_the_line_details
 from services.intake.adapters.sql_repo import SqlUnitOfWork
-from services.intake.entrypoints.deps import DirectoryReader, EmployeeReader, Nurse, Runtime
+from services.intake.entrypoints.deps import (
+    Admin,
+    DirectoryReader,
+    EmployeeReader,
+    Nurse,
+    Runtime,
+)
 from services.intake.entrypoints.schemas_http import (
     EmployeeOut,
     EmployeesPage,
@@ -88,6 +95,26 @@ def employee_spells(
         uow.commit()
     found = [SpellOut.model_validate(s, from_attributes=True) for s in reversed(spells)]
     return found if sees_the_line_details(reader) else [s.off_the_line() for s in found]
+
+
+class ErasureIn(BaseModel):
+    employee_id: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/erasures", status_code=status.HTTP_202_ACCEPTED)
+def erase_employee(body: ErasureIn, rt: Runtime, _admin: Admin, caller: Caller) -> ErasureIn:
+    """Erase one employee from every service (the right to erasure): intake deletes them at
+    once, the other services when `EmployeeErased` reaches them. Audited."""
+    with SqlUnitOfWork(rt.engine) as uow:
+        try:
+            erasure.erase_employee(
+                uow=uow, clock=rt.clock, employee_id=body.employee_id, caller=caller
+            )
+        except erasure.UnknownEmployee:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown employee") from None
+        uow.commit()
+    rt.relay.wake()
+    return body
 
 
 @router.get("/followups")

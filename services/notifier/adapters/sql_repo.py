@@ -2,9 +2,12 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import col, func, or_, select
 
+from halsosupport.audit import as_utc
 from halsosupport.db import UnitOfWork
+from halsosupport.retention import message_due
 from services.notifier.adapters.tables import (
     Contact,
     Department,
@@ -14,6 +17,8 @@ from services.notifier.adapters.tables import (
     Workplace,
 )
 from services.notifier.domain import CONTACT_ROLES, EMAIL, PlannedMessage, Recipient, Routing
+
+ERASED = "erased"
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -28,6 +33,39 @@ class SqlUnitOfWork(UnitOfWork):
         if known is not None:
             person.away_spell_id = known.away_spell_id
         self.session.merge(person)
+
+    def erase_person(self, person_id: str) -> int:
+        """Forget a person: their directory row and preferences go; messages about or to them
+        keep only their dedupe key (so a replay sends nothing twice) and what they were, and a
+        pending one is not sent. Returns the messages anonymised."""
+        for row in (self.session.get(Person, person_id), self.session.get(Preference, person_id)):
+            if row is not None:
+                self.session.delete(row)
+        about = or_(
+            Message.employee_id == person_id,
+            (Message.recipient_kind == "person") & (Message.recipient_id == person_id),
+        )
+        messages = list(self.session.exec(select(Message).where(about)))
+        for message in messages:
+            message.employee_id = ERASED
+            if message.recipient_kind == "person" and message.recipient_id == person_id:
+                message.recipient_id = ERASED
+            message.context, message.subject, message.last_error = {}, None, None
+            if message.status == "pending":
+                message.status = "skipped"
+            self.session.add(message)
+        return len(messages)
+
+    def purge_messages(self, *, now: datetime, days: int) -> int:
+        """Delete sent, failed and skipped messages past their retention."""
+        old = [
+            m.id
+            for m in self.session.exec(select(Message).where(Message.status != "pending"))
+            if message_due(status=m.status, created_at=as_utc(m.created_at), now=now, days=days)
+        ]
+        if old:
+            self.session.execute(sa.delete(Message).where(col(Message.id).in_(old)))
+        return len(old)
 
     def set_away(self, person_id: str, spell_id: str | None, *, only_if: str | None = None) -> None:
         """Mark a person away on a spell, or back (only if they were away on `only_if`)."""

@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 import structlog
@@ -15,6 +16,7 @@ from halsosupport import audit
 from halsosupport.audit import Caller
 from halsosupport.auth import Principal, Role
 from halsosupport.consumer import Consumed, EventConsumer, backoff_s
+from halsosupport.purge_loop import purge_periodically
 from halsosupport.web import current_principal, install_common, require_role
 from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
 from services.notifier import handlers
@@ -93,6 +95,9 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
             rt.uow, sid, status, code
         )
         tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(sender.run())]
+        if settings.purge_interval_s > 0:
+            run = partial(handlers.purge_once, rt.uow, rt.clock, settings.retention())
+            tasks.append(asyncio.create_task(purge_periodically(run, settings.purge_interval_s)))
         try:
             yield
         finally:

@@ -36,6 +36,22 @@ class SqlUnitOfWork(UnitOfWork):
     def mark_applied(self, event_id: str) -> None:
         self.session.add(AppliedEvent(event_id=event_id))
 
+    def rekey_employee(self, employee_id: str, pseudonym: str) -> None:
+        """Erasure: the person's spells and triggers stay, under `pseudonym`, without a name,
+        so every count and figure stays the same and nothing leads back to them."""
+        known = self.session.get(Employee, employee_id)
+        if known is not None:
+            data = known.model_dump()
+            self.session.delete(known)
+            self.session.flush()
+            self.session.add(Employee(**{**data, "employee_id": pseudonym, "name": ""}))
+        for table in (Spell, TriggerRecord):
+            self.session.execute(
+                sa.update(table)
+                .where(col(table.employee_id) == employee_id)
+                .values(employee_id=pseudonym)
+            )
+
     def upsert(self, row: Department | Workplace | Employee | Spell | TriggerRecord) -> None:
         self.session.merge(row)
 

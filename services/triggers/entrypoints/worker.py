@@ -16,7 +16,8 @@ import structlog
 from halsosupport.consumer import backoff_s, deadletter_value
 from halsosupport.kafka_security import faust_security
 from schemas import decode, encode
-from schemas.topics import DEADLETTER, REPORTS, TOPICS, TRIGGERS
+from schemas.directory import EmployeeErased
+from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
 from services.triggers.domain import Policy
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
@@ -50,6 +51,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
     )
     reports = app.topic(REPORTS, key_serializer="raw", value_serializer="raw")
     triggers = app.topic(TRIGGERS, key_serializer="raw", value_serializer="raw")
+    directory = app.topic(DIRECTORY, key_serializer="raw", value_serializer="raw")
     deadletter = app.topic(DEADLETTER, key_serializer="raw", value_serializer="raw")
     states = app.Table(
         "employee-state",
@@ -67,7 +69,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0}
+    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0}
 
     def now() -> datetime:
         return datetime.now(UTC) + timedelta(days=settings.triggers_clock_offset_days)
@@ -134,10 +136,32 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         if due:
             log.info("ticks_sent", employees=len(due))
 
+    @app.agent(directory)
+    async def process_directory(stream: faust.StreamT[bytes]) -> None:
+        """Only erasure matters here: it is handed to the tick agent on the employee's own
+        partition of the table, which drops the state."""
+        async for message in stream.events():
+            if message.value is None:
+                continue  # a tombstone: compaction's business
+            try:
+                event = decode(message.value)
+            except Exception as error:
+                await deadletter_message(message, f"{type(error).__name__}: {error}")
+                continue
+            if isinstance(event, EmployeeErased):
+                erase = json.dumps({"erase": True}).encode()
+                await send_until_accepted(ticks, event.employee_id.encode(), erase)
+
     @app.agent(ticks)
     async def process_ticks(stream: faust.StreamT[bytes]) -> None:
         async for message in stream.events():
             employee_id = message.key.decode()
+            if json.loads(message.value).get("erase"):
+                if employee_id in states:
+                    del states[employee_id]
+                counters["erased"] += 1
+                log.info("employee_state_erased", employee_id=employee_id)
+                continue
             moment = datetime.fromisoformat(json.loads(message.value)["now"])
             state = EmployeeState.from_json(states.get(employee_id))
             new_state, out = tick(state, employee_id, policy, moment)
