@@ -2,7 +2,8 @@
 
 A sick call reaches the nearest manager's inbox within seconds, without the withheld reason; the
 4th occasion in 12 months brings the omtankesamtal mail; no event and no log line holds a
-personnummer, a name or the nurse's note; Ctrl-C leaves no process behind.
+personnummer, a name or the nurse's note; an erased employee is gone from every API while the
+figures keep her absence; Ctrl-C leaves no process behind.
 """
 
 import email
@@ -26,6 +27,7 @@ from halsosupport.localtime import local_date
 from halsosupport.processes import free_port
 from halsosupport.settings import CommonSettings
 from schemas.topics import DEADLETTER, NOTIFICATIONS, REPORTS, TRIGGERS
+from services.intake.directory import EmployeeRecord
 from services.intake.personnummer import InvalidPersonnummer, parse
 from tests.support import eventually
 
@@ -39,11 +41,19 @@ def mails(mail_dir: Path) -> list[email.message.EmailMessage]:
     ]
 
 
-def manager_email_of(workplace_id: str) -> str:
+def manager_of(workplace_id: str) -> EmployeeRecord:
     """The demo directory's nearest manager of a workplace, by their personnummer."""
     demo = small_directory()
     manager = next(w.manager for w in demo.workplaces if w.workplace_id == workplace_id)
-    return next(e.email for e in demo.employees if e.personnummer == manager)
+    return next(e for e in demo.employees if e.personnummer == manager)
+
+
+def manager_email_of(workplace_id: str) -> str | None:
+    return manager_of(workplace_id).email
+
+
+def bearer(subject: str, role: Role) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(CommonSettings(), subject=subject, role=role)}"}
 
 
 NURSE_NOTE = "Ringde 07.12, lät hes; anteckning som stannar hos linjen"
@@ -83,7 +93,8 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
 ):
     var = tmp_path / "var"
     ports = {
-        name: free_port() for name in ("BROKER", "SMTP", "INTAKE", "STATS", "NOTIFIER", "TRIGGERS")
+        name: free_port()
+        for name in ("BROKER", "SMTP", "MAIL_WEB", "INTAKE", "STATS", "NOTIFIER", "TRIGGERS")
     }
     env = {
         **os.environ,
@@ -190,6 +201,34 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
         ]
         assert len(events) >= 9, "the sick and well reports should be on the topics"
         assert personal_data_in(events) == []
+        # 5. erasure: Anna is gone from every API; the municipality's figures keep her absence
+        stats = f"http://127.0.0.1:{ports['STATS']}"
+        manager_name = manager_of("vof-01").name
+        manager_id = next(p["employee_id"] for p in people if p["name"] == manager_name)
+        manager = bearer(manager_id, Role.MANAGER)
+
+        def team_names() -> set[str]:
+            team = httpx.get(f"{stats}/v1/manager/team", headers=manager).json()
+            return {a["name"] for a in team["away"]} | {t["name"] for t in team["open_triggers"]}
+
+        assert anna["name"] in team_names()
+        absent_before = today_view["municipality"]["absent"]
+        admin = bearer("dpo", Role.ADMIN)
+        erased = httpx.post(
+            f"{intake}/v1/erasures", headers=admin, json={"employee_id": anna["employee_id"]}
+        )
+        assert erased.status_code == 202, erased.text
+        found = httpx.get(
+            f"{intake}/v1/employees", params={"query": anna["name"]}, headers=auth
+        ).json()["items"]
+        assert anna["employee_id"] not in {p["employee_id"] for p in found}
+        spells = httpx.get(f"{intake}/v1/employees/{anna['employee_id']}/spells", headers=auth)
+        assert spells.status_code == 404
+        eventually(lambda: anna["name"] not in team_names(), timeout_s=30)
+        after = httpx.get(
+            f"{stats}/v1/stats/today", headers={"Authorization": f"Bearer {crisis}"}
+        ).json()
+        assert after["municipality"]["absent"] == absent_before
         if database.kind == "sqlite":
             assert sorted(p.name for p in (var / "db").glob("*.sqlite3")) == [
                 "intake.sqlite3",

@@ -157,10 +157,10 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         async for message in stream.events():
             employee_id = message.key.decode()
             if json.loads(message.value).get("erase"):
-                if employee_id in states:
+                if employee_id in states:  # counted only when there was state to drop
                     del states[employee_id]
-                counters["erased"] += 1
-                log.info("employee_state_erased", employee_id=employee_id)
+                    counters["erased"] += 1
+                    log.info("employee_state_erased", employee_id=employee_id)
                 continue
             moment = datetime.fromisoformat(json.loads(message.value)["now"])
             state = EmployeeState.from_json(states.get(employee_id))
