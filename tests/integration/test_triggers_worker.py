@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from halsosupport import processes
+from halsosupport.kafka import read_all
 from schemas.directory import EmployeeErased
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.reports import ReasonVisibility, SickReported, SpellRetracted, WellReported
@@ -219,8 +220,14 @@ def test_an_erased_employee_starts_again_from_nothing(kafka_bootstrap, tmp_path)
             employee_id=employee,
         )
         publish(kafka_bootstrap, erased)
+        # Dropped: the table's changelog holds a tombstone for this employee. (The health
+        # page's counter is no proof: a new worker also replays other tests' erasures.)
+        changelog = f"{app_id}-employee-state-changelog"
         eventually(
-            lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").json()["erased"] >= 1,
+            lambda: any(
+                value is None and key is not None and employee.encode() in key
+                for key, value in read_all(kafka_bootstrap, changelog, idle_timeout_s=1)
+            ),
             timeout_s=30,
         )
         later = [date(2026, 10, 1), date(2026, 10, 8), date(2026, 10, 15), date(2026, 10, 22)]
