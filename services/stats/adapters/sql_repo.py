@@ -116,6 +116,11 @@ class SqlUnitOfWork(UnitOfWork):
 
     # --- counts per workplace and day ---------------------------------------------------------
 
+    def _upsert_insert(self) -> Any:
+        """The dialect's INSERT, which alone knows ON CONFLICT (SQLite and PostgreSQL)."""
+        dialect = self.session.get_bind().dialect.name
+        return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
     def counts_through(self) -> date | None:
         """The day open spells are counted up to, locking the row (PostgreSQL) so that two
         processes never move the counts forward twice; None before the counts were built."""
@@ -204,8 +209,7 @@ class SqlUnitOfWork(UnitOfWork):
         key: Sequence[str],
         summed: Sequence[str],
     ) -> None:
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = self._upsert_insert()
         statement = insert(table.__table__).from_select(list(columns), query)
         statement = statement.on_conflict_do_update(
             index_elements=list(key),
@@ -218,8 +222,7 @@ class SqlUnitOfWork(UnitOfWork):
     ) -> None:
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = self._upsert_insert()
         statement = insert(table.__table__)
         if summed:
             statement = statement.on_conflict_do_update(
