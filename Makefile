@@ -15,13 +15,14 @@ DOMAIN := schemas halsosupport/localtime.py services/*/domain.py services/intake
 	services/stats/report_views.py services/stats/figures.py \
 	services/intake/sms_commands.py services/intake/voice_flow.py
 
-.PHONY: help install run test lint format clean bench chromium
+.PHONY: help install run test lint format clean bench chaos chromium
 
 help:
 	@echo "make run     set up and run the whole system with demo data (Ctrl-C stops it)"
 	@echo "make test    set up and run lint, unit, integration and end-to-end tests"
 	@echo "make lint    ruff and mypy only"
 	@echo "make bench   benchmarks; they print their figures"
+	@echo "make chaos   the fault scenarios at full size (make test runs them small)"
 	@echo "make format  format the code with ruff"
 	@echo "make clean   remove the virtualenv and var/ (data, logs, mail)"
 
@@ -60,6 +61,10 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.triggers_replay
 	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_latency
 	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_reports
+
+# The fault scenarios at full size; `make test` runs the same scenarios with small sizes.
+chaos: $(INSTALLED)
+	CHAOS_SMALL=0 $(BIN)/pytest tests/chaos -m chaos
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
