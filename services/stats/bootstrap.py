@@ -20,6 +20,10 @@ SERVICE = "stats"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class CatchingUp(Exception):
+    """The consumer is applying a backlog; the figures return when it has caught up."""
+
+
 @dataclass
 class StatsRuntime:
     settings: StatsSettings
@@ -28,6 +32,8 @@ class StatsRuntime:
 
     _org: Org | None = field(default=None, init=False, repr=False)
     _counted_through: date | None = field(default=None, init=False, repr=False)
+    # A backlog is being applied with the counts dropped (handlers.defer_counts).
+    catching_up: bool = field(default=False, init=False)
     _employee_rows: list[EmployeeRow] | None = field(default=None, init=False, repr=False)
     figure_cache: FigureCache = field(default_factory=FigureCache, init=False, repr=False)
 
@@ -62,7 +68,10 @@ class StatsRuntime:
 
     def today(self) -> date:
         """Today in Sweden, with the open spells counted as away up to it (the first request
-        of a day moves the counts forward if no event has yet)."""
+        of a day moves the counts forward if no event has yet). While a backlog is applied
+        the counts are gone: figures then would be wrong, so none is given."""
+        if self.catching_up:
+            raise CatchingUp()
         today = local_date(self.clock.now())
         if self._counted_through is None or self._counted_through < today:
             with self.uow() as uow:
@@ -70,7 +79,7 @@ class StatsRuntime:
                 uow.commit()
         return today
 
-    def counted_through(self, day: date) -> None:
+    def counted_through(self, day: date | None) -> None:
         self._counted_through = day
 
     @property

@@ -61,12 +61,31 @@ class Applied:
     spell_days: list[tuple[date, date | None]] = field(default_factory=list)
 
 
-def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> Applied:
+def defer_counts(uow: SqlUnitOfWork) -> None:
+    """Drop the counts, to be built afresh from the spells once caught up (`bring_counts_to`
+    does that when it finds none).
+
+    Replaying history event by event would count every spell that is open in the replay
+    through today, and take it back when its well report comes: years of days per spell.
+    Counting the spells once at the end is linear in what they hold."""
+    if uow.counts_through() is not None:
+        uow.clear_counts()
+        uow.set_counts_through(None)
+
+
+def apply_batch(
+    *, uow: SqlUnitOfWork, batch: list[Consumed], today: date, counting: bool = True
+) -> Applied:
     """Apply each event once (its id is recorded in the same transaction).
 
     The counts change in the same transaction by each changed spell's new contribution less
-    its old one, counted through the same day (`today`, or later if already there)."""
-    through = bring_counts_to(uow, today)
+    its old one, counted through the same day (`today`, or later if already there). With
+    `counting` off (catching up on a backlog) they are dropped instead, see `defer_counts`."""
+    if counting:
+        through = bring_counts_to(uow, today)
+    else:
+        defer_counts(uow)
+        through = today  # nothing is counted
     tally = Tally()
     placements: dict[str, Placements] = {}
 
@@ -81,7 +100,8 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> Ap
     def count(spell: Spell | None, sign: int) -> None:
         if spell is not None:
             facts = SpellFacts.of(spell)
-            contribution(facts, placed(facts.employee_id), through, tally, sign)
+            if counting:
+                contribution(facts, placed(facts.employee_id), through, tally, sign)
             last = None if facts.well_from is None else facts.well_from - timedelta(days=1)
             applied.spell_days.append((facts.sick_from, last))
 
@@ -169,7 +189,7 @@ def apply_batch(*, uow: SqlUnitOfWork, batch: list[Consumed], today: date) -> Ap
         elif isinstance(event, WorkplaceUpserted):
             known_workplace = uow.session.get(Workplace, event.workplace_id)
             old_department = known_workplace.department_id if known_workplace else None
-            if old_department != event.department_id:
+            if counting and old_department != event.department_id:
                 uow.move_workplace_counts(event.workplace_id, old_department, event.department_id)
             uow.upsert(
                 Workplace(

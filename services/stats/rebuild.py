@@ -43,12 +43,15 @@ def rebuild(
         applied[topic] = _apply_topic(
             engine, bootstrap_servers, topic, today, on_progress, security=security
         )
+    with SqlUnitOfWork(engine) as uow:  # counted once, from the spells: see defer_counts
+        handlers.rebuild_counts(uow, today)
+        uow.commit()
     return applied
 
 
 def _apply(engine: Engine, batch: list[Consumed], today: date) -> int:
     with SqlUnitOfWork(engine) as uow:
-        return handlers.apply_batch(uow=uow, batch=batch, today=today).events
+        return handlers.apply_batch(uow=uow, batch=batch, today=today, counting=False).events
 
 
 def _apply_topic(

@@ -9,7 +9,9 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
+from halsosupport.auth import Role, issue_token
 from halsosupport.consumer import Consumed
 from schemas.directory import DepartmentUpserted, EmployeeUpserted, Placement, WorkplaceUpserted
 from schemas.envelope import Channel, OrgRef, Source
@@ -23,6 +25,7 @@ from schemas.reports import (
 from services.stats import handlers
 from services.stats.adapters.tables import CauseDay, DepartmentDay, Workplace, WorkplaceDay
 from services.stats.bootstrap import bootstrap
+from services.stats.entrypoints.api import create_app
 from services.stats.settings import StatsSettings
 
 START = date(2028, 2, 20)  # across the leap day
@@ -172,4 +175,58 @@ def test_counts_kept_event_by_event_equal_counting_afresh(database):
             handlers.rebuild_counts(uow, last_day)
             uow.commit()
         assert stored(runtime.engine) == kept, f"seed {seed}"
+    runtime.engine.dispose()
+
+
+def test_a_backlog_applied_without_counting_is_counted_once_when_caught_up(database):
+    """A replay applies full batches with the counts dropped (`counting=False`); the first
+    batch that is not full counts every spell afresh. The result equals counting as we go."""
+    settings = StatsSettings(
+        database_url=database.url,
+        database_schema_prefix=database.schema_prefix,
+        kafka_bootstrap_servers="127.0.0.1:1",
+    )
+    runtime = bootstrap(settings)
+    rng, offset, last_day = random.Random(11), 0, START
+    for seed in range(2):
+        for today, events in script(random.Random(seed)):
+            last_day = today
+            for start in range(0, len(events), 3):
+                batch = [
+                    Consumed(topic=e.topic, partition=0, offset=(offset := offset + 1), event=e)
+                    for e in events[start : start + 3]
+                ]
+                with runtime.uow() as uow:
+                    handlers.apply_batch(
+                        uow=uow, batch=batch, today=today, counting=rng.random() < 0.3
+                    )
+    with runtime.uow() as uow:
+        handlers.apply_batch(uow=uow, batch=[], today=last_day)  # caught up: counted now
+    caught_up = stored(runtime.engine)
+    assert caught_up["workplace_day"], "the script reported nobody away"
+    assert caught_up["department_day"] == department_sums(runtime.engine)
+    with runtime.uow() as uow:
+        handlers.rebuild_counts(uow, last_day)
+        uow.commit()
+    assert stored(runtime.engine) == caught_up
+    runtime.engine.dispose()
+
+
+def test_figures_are_refused_with_retry_advice_while_a_backlog_is_applied(database):
+    settings = StatsSettings(
+        database_url=database.url,
+        database_schema_prefix=database.schema_prefix,
+        kafka_bootstrap_servers="127.0.0.1:1",
+    )
+    runtime = bootstrap(settings)
+    crisis = {"Authorization": f"Bearer {issue_token(settings, subject='c', role=Role.CRISIS)}"}
+    with TestClient(create_app(settings, runtime)) as client:
+        assert client.get("/v1/stats/today", headers=crisis).status_code == 200
+        runtime.catching_up = True
+        refused = client.get("/v1/stats/today", headers=crisis)
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "30"
+        assert "backlog" in refused.json()["detail"]
+        runtime.catching_up = False
+        assert client.get("/v1/stats/today", headers=crisis).status_code == 200
     runtime.engine.dispose()

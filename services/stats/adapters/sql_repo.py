@@ -128,7 +128,7 @@ class SqlUnitOfWork(UnitOfWork):
         query = select(DayCountsState).where(DayCountsState.id == 1).with_for_update()
         return self.session.exec(query).one().through
 
-    def set_counts_through(self, day: date) -> None:
+    def set_counts_through(self, day: date | None) -> None:
         self.session.merge(DayCountsState(id=1, through=day))
 
     def clear_counts(self) -> None:

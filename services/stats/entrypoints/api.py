@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from halsosupport import audit
@@ -19,7 +19,7 @@ from halsosupport.localtime import local_date
 from halsosupport.web import install_common, require_role
 from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
 from services.stats import handlers, views
-from services.stats.bootstrap import StatsRuntime, bootstrap
+from services.stats.bootstrap import CatchingUp, StatsRuntime, bootstrap
 from services.stats.entrypoints import dashboard, reports
 from services.stats.entrypoints.responses import (
     NOTE,
@@ -124,11 +124,20 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         rt = runtime or bootstrap(settings)
 
         def apply(batch: list[Consumed]) -> None:
+            # A full batch means more is waiting: apply the backlog without counting, and
+            # count once, from the spells, with the first batch that is not full.
+            rt.catching_up = len(batch) >= consumer.batch_size
             today = local_date(rt.clock.now())
             with rt.uow() as uow:
-                applied = handlers.apply_batch(uow=uow, batch=batch, today=today)
-            rt.counted_through(today)
-            rt.figure_cache.spells_changed(applied.spell_days)
+                applied = handlers.apply_batch(
+                    uow=uow, batch=batch, today=today, counting=not rt.catching_up
+                )
+            if rt.catching_up:
+                rt.counted_through(None)
+                rt.figure_cache.clear()
+            else:
+                rt.counted_through(today)
+                rt.figure_cache.spells_changed(applied.spell_days)
             if any(item.topic == DIRECTORY for item in batch):
                 rt.directory_changed()
 
@@ -151,6 +160,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
     app = FastAPI(title="halsosupport stats", version="1", lifespan=lifespan)
     app.state.settings = settings
     install_common(app)
+    app.add_exception_handler(CatchingUp, _catching_up)
 
     def runtime_of(request: Request) -> StatsRuntime:
         rt: StatsRuntime = request.app.state.runtime
@@ -314,3 +324,14 @@ def _only(cell: dict[str, Any]) -> dict[str, Any]:
     """The figures of a unit without its names."""
     keys = ("headcount", *views.MEASURES, "absent_per_100")
     return {k: cell[k] for k in keys}
+
+
+async def _catching_up(_request: Request, _error: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        headers={"Retry-After": "30"},
+        content={
+            "detail": "stats is applying a backlog of events; the figures would be incomplete "
+            "until it has caught up. Retry later."
+        },
+    )
