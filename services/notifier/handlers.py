@@ -429,23 +429,30 @@ def _missing(message: Message, address: _Address | None) -> str:
 
 def _policy(settings: NotifierSettings) -> domain.RetryPolicy:
     return domain.RetryPolicy(
-        attempts=settings.send_attempts,
+        send_for=timedelta(seconds=settings.send_retry_for_s),
         base_s=settings.send_backoff_base_s,
         cap_s=settings.send_backoff_cap_s,
         directory_wait=timedelta(seconds=settings.directory_wait_s),
     )
 
 
+def _due_since(message: Message, settings: NotifierSettings) -> datetime:
+    created = message.created_at  # SQLite hands it back without its zone, UTC as stored
+    created = created if created.tzinfo else created.replace(tzinfo=UTC)
+    return domain.due_since(created, message.digest, settings.digest_time)
+
+
 def _retry_later(
     message_id: int, uow_factory: UowFactory, clock: Clock, settings: NotifierSettings, error: str
 ) -> None:
-    """The provider failed for now: an attempt is spent."""
+    """The provider failed for now: asked again later, until the policy's bound."""
     _defer(
         message_id,
         uow_factory,
         lambda message: domain.after_send_error(
             attempts=message.attempts,
             error=error,
+            due_since=_due_since(message, settings),
             now=clock.now(),
             policy=_policy(settings),
             jitter=random.uniform(0.5, 1.0),
@@ -460,12 +467,10 @@ def _wait_for_directory(
     domain.while_directory_lags)."""
 
     def decide(message: Message) -> domain.Deferral:
-        created = message.created_at  # SQLite hands it back without its zone, UTC as stored
-        created = created if created.tzinfo else created.replace(tzinfo=UTC)
         return domain.while_directory_lags(
             attempts=message.attempts,
             missing=missing,
-            due_since=domain.due_since(created, message.digest, settings.digest_time),
+            due_since=_due_since(message, settings),
             now=clock.now(),
             policy=_policy(settings),
             jitter=random.uniform(0.5, 1.0),

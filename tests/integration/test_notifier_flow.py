@@ -322,7 +322,7 @@ def test_a_report_ahead_of_its_directory_waits_without_spending_attempts(
     after the bounded wait, saying who was missing."""
     clock = FixedClock(NOW)
     controller, running = start(
-        database, kafka_bootstrap, tmp_path, clock=clock, send_attempts=2, directory_wait_s=3600
+        database, kafka_bootstrap, tmp_path, clock=clock, send_retry_for_s=60, directory_wait_s=3600
     )
     late = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
     never = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
@@ -339,7 +339,7 @@ def test_a_report_ahead_of_its_directory_waits_without_spending_attempts(
 
     try:
         publish(kafka_bootstrap, sick(late), sick(never))
-        for look in range(4):  # twice as many looks as the attempts a message has
+        for look in range(4):  # looks for longer than a provider error would be retried
             if look:
                 clock.advance(minutes=1)  # the fixed clock moves only here: one look per move
             for message in eventually(waiting):
