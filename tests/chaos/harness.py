@@ -207,7 +207,7 @@ class ChaosSystem:
         engine = self.database.engine(service)
         try:
             with engine.connect() as conn:
-                return list(conn.exec_driver_sql(query).all())
+                return list(conn.execute(sa.text(query)).all())  # text(): % works on psycopg
         finally:
             engine.dispose()
 
