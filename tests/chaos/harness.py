@@ -155,6 +155,12 @@ class ChaosSystem:
         reply.raise_for_status()
         return list(reply.json()["items"])
 
+    def staff_with_a_manager(self, count: int) -> list[dict[str, Any]]:
+        """`count` of the staff who have a nearest manager to mail: not a workplace's manager
+        (the demo's HR unit managers have no deputy, so their mail waits for the directory)."""
+        managers = {m for (m,) in self.rows("intake", "select manager_id from workplace") if m}
+        return [p for p in self.staff() if p["employee_id"] not in managers][:count]
+
     def post(self, path: str, body: dict[str, Any], *, retry_s: float = 60) -> dict[str, Any]:
         """Post until intake accepts: a 503 (its database away) is retried as the answer's
         Retry-After advises, with the same Idempotency-Key, as a real client would."""

@@ -61,8 +61,7 @@ def probe(chaos: ChaosSystem, employee_id: str, key: str) -> httpx.Response:
 @pytest.mark.timeout(900)
 def test_a_database_restart_under_load_loses_nothing_and_stores_nothing_half(chaos_pg, cluster):
     chaos = chaos_pg
-    everyone = chaos.staff()
-    staff, outsider = everyone[: 3 if SMALL else 12], everyone[-1]
+    *staff, outsider = chaos.staff_with_a_manager((3 if SMALL else 12) + 1)
     reports = chaos.occasions(staff, 4)
     total = 8 * len(staff)
     for _ in islice(reports, total // 3):

@@ -81,7 +81,7 @@ def dead_letters(chaos: ChaosSystem) -> list[dict[str, Any]]:
 
 @pytest.mark.timeout(900)
 def test_poison_on_every_consumed_topic_is_dead_lettered_and_the_flow_goes_on(chaos):
-    staff = chaos.staff()[: 3 if SMALL else 12]
+    staff = chaos.staff_with_a_manager(3 if SMALL else 12)
     reports = chaos.occasions(staff, 4)
     for _ in islice(reports, 4 * len(staff)):  # two occasions each: no trigger yet
         pass

@@ -46,7 +46,7 @@ def mail_rows(chaos: ChaosSystem, status: str) -> list[tuple[str, int, str | Non
 
 @pytest.mark.timeout(900)
 def test_a_mail_server_outage_delays_mail_and_loses_none(chaos):
-    staff = chaos.staff()[: 3 if SMALL else 12]
+    staff = chaos.staff_with_a_manager(3 if SMALL else 12)
     reports = chaos.occasions(staff, 4)
     total = 8 * len(staff)
     for _ in islice(reports, total // 4):
