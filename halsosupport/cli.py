@@ -410,6 +410,14 @@ def mail(
             envvar="HALSOSUPPORT_MAIL_WEB_PORT",
         ),
     ] = 1080,
+    refuse_for: Annotated[
+        float,
+        typer.Option(
+            help="refuse every message with 421 (try again later) for this many seconds "
+            "after the start, to try out a mail server outage",
+            min=0,
+        ),
+    ] = 0.0,
 ) -> None:
     """Development SMTP server that keeps every message as an .eml file, and a mailbox page."""
     from halsosupport import devmail, processes
@@ -419,7 +427,7 @@ def mail(
     settings = CommonSettings()
     configure_logging("mail", settings.log_format, settings.log_level)
     processes.interrupt_on_sigterm()
-    devmail.serve(directory, port=port, web_port=web_port)
+    devmail.serve(directory, port=port, web_port=web_port, refuse_for_s=refuse_for)
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """The consume loop of the notifier and stats: decode, apply in one database transaction,
 then commit the offsets. Nothing is skipped silently.
 
-- A message that is not a valid event goes to `halsosupport.deadletter.v1` with the error.
+- A message that is not a valid event, or is an event of another topic, goes to
+  `halsosupport.deadletter.v1` with the error.
 - A batch that fails because the database or network is away is retried with backoff, for as
   long as it takes; offsets are not committed meanwhile, so nothing is lost.
 - A message whose handling fails on its own, repeatedly, is dead-lettered so the flow goes on.
@@ -18,9 +19,8 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from halsosupport.db import database_unavailable
 from halsosupport.kafka_security import aiokafka_security
 from halsosupport.settings import CommonSettings
 from schemas import decode
@@ -47,9 +47,7 @@ BatchHandler = Callable[[list[Consumed]], None]
 
 def is_transient(error: BaseException) -> bool:
     """Failures that are not the message's fault: the database or the network is away."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | PoolTimeout | OSError | ConnectionError)
+    return database_unavailable(error) or isinstance(error, OSError | ConnectionError)
 
 
 def backoff_s(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
@@ -173,6 +171,11 @@ class EventConsumer:
                 event = decode(record.value)
             except ValidationError as error:
                 await self._deadletter(producer, record, f"invalid event: {error}")
+                continue
+            if event.topic != record.topic:  # valid, but not what this topic carries
+                await self._deadletter(
+                    producer, record, f"invalid event: {event.event_type} does not belong here"
+                )
                 continue
             decoded.append((record, Consumed(record.topic, record.partition, record.offset, event)))
         if decoded:

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from halsosupport.settings import CommonSettings
@@ -22,6 +24,14 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 class DatabaseConfigError(ValueError):
     """The configured database URL cannot be used as given."""
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database is away (down, restarting, unreachable, every pooled connection busy), not
+    at fault for this request: worth trying again shortly."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | PoolTimeout)
 
 
 def service_database_url(url_template: str, service: str) -> str:

@@ -2,7 +2,10 @@
 with a small read-only web page to read them (a mailbox, not a mail client).
 
 Run with `halsosupport mail`; files land in `var/mail/` named by arrival time and a counter,
-so `ls var/mail` lists them in order. The page (default http://127.0.0.1:1080/) lists the newest
+so `ls var/mail` lists them in order. `--refuse-for SECONDS` makes it answer every sender with
+`421` (service not available, try again later) for that long after it starts, as a real server
+does while it is overloaded or being maintained: for trying how the notifier rides out an outage.
+The page (default http://127.0.0.1:1080/) lists the newest
 first and shows one message: its plain-text part, and its HTML part in a sandboxed frame that
 runs no script and loads nothing from outside, or as escaped source. It only ever reads files.
 """
@@ -36,13 +39,33 @@ _NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*\.eml$")
 _STAMP = "%Y%m%dT%H%M%S%f"
 
 
-class MaildirHandler:
-    """Writes each accepted message to `directory` atomically (temp file, then rename)."""
+REFUSAL = "421 4.3.2 Service not available, try again later"
 
-    def __init__(self, directory: Path) -> None:
+
+class MaildirHandler:
+    """Writes each accepted message to `directory` atomically (temp file, then rename).
+    Until `refuse_until` (time.monotonic()) it refuses every sender with a transient 421."""
+
+    def __init__(self, directory: Path, *, refuse_until: float | None = None) -> None:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.refuse_until = refuse_until
+        self.refused = 0
         self._counter = itertools.count()
+
+    def refusing(self) -> bool:
+        return self.refuse_until is not None and time.monotonic() < self.refuse_until
+
+    async def handle_MAIL(  # noqa: N802
+        self, _server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.refusing():
+            self.refused += 1
+            log.info("mail_refused", refused=self.refused)
+            return REFUSAL
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
         stamp = datetime.now(UTC).strftime(_STAMP)
@@ -276,14 +299,25 @@ class DevMail:
         host: str = "127.0.0.1",
         port: int = 1025,
         web_port: int | None = DEFAULT_WEB_PORT,
+        refuse_for_s: float = 0.0,
     ) -> None:
         self.directory, self.host, self.port, self.web_port = directory, host, port, web_port
-        self.controller = Controller(MaildirHandler(directory), hostname=host, port=port)
+        self.refuse_for_s = refuse_for_s
+        self.handler = MaildirHandler(directory)
+        self.controller = Controller(self.handler, hostname=host, port=port)
         self.web: MailboxWebServer | None = None
 
     def start(self) -> "DevMail":
+        if self.refuse_for_s > 0:
+            self.handler.refuse_until = time.monotonic() + self.refuse_for_s
         self.controller.start()
-        log.info("mail_server_ready", host=self.host, port=self.port, directory=str(self.directory))
+        log.info(
+            "mail_server_ready",
+            host=self.host,
+            port=self.port,
+            directory=str(self.directory),
+            refusing_for_s=self.refuse_for_s,
+        )
         if self.web_port:
             try:
                 self.web = MailboxWebServer(self.directory, self.host, self.web_port)
@@ -317,9 +351,11 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 1025,
     web_port: int | None = DEFAULT_WEB_PORT,
+    refuse_for_s: float = 0.0,
 ) -> None:
-    """Serve until interrupted; `web_port` None or 0 leaves the mailbox page off."""
-    with DevMail(directory, host=host, port=port, web_port=web_port):
+    """Serve until interrupted; `web_port` None or 0 leaves the mailbox page off; for
+    `refuse_for_s` after the start every sender is refused with 421."""
+    with DevMail(directory, host=host, port=port, web_port=web_port, refuse_for_s=refuse_for_s):
         try:
             while True:
                 time.sleep(3600)

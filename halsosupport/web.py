@@ -1,5 +1,6 @@
-"""What every HTTP service shares: bearer authentication, readable 4xx errors, an access log
-without personal data, and security headers."""
+"""What every HTTP service shares: bearer authentication, readable 4xx errors, 503 with
+Retry-After while the database is away, an access log without personal data, and security
+headers."""
 
 import time
 from collections.abc import Callable, Iterable
@@ -10,8 +11,11 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from halsosupport.auth import InvalidToken, KeysUnavailable, Principal, Role, verify_token
+from halsosupport.db import database_unavailable
 
 log = structlog.get_logger("halsosupport.web")
 
@@ -83,6 +87,27 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+DATABASE_RETRY_AFTER_S = 2
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The database away (restarting, unreachable, pool exhausted) is 503 with Retry-After,
+    and says the request may be sent again: nothing of it was kept unless its Idempotency-Key
+    answer was, which a retry with the same key returns. Any other database error stays a 500."""
+    if not database_unavailable(exc):
+        raise exc
+    log.warning("database_unavailable", error=type(exc).__name__)
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        content={
+            "detail": "the database is unavailable for a moment; retry the request after "
+            "Retry-After seconds, with the same Idempotency-Key",
+            "retry": True,
+        },
+    )
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -150,6 +175,8 @@ def install_common(app: FastAPI) -> None:
     """Readable validation errors, security headers and an access log that names the route
     template (never the raw path or query, which may hold a personnummer)."""
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
     app.openapi = _openapi_with_our_errors(app)  # type: ignore[method-assign]
 
     @app.middleware("http")

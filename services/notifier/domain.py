@@ -261,10 +261,12 @@ def crisis_mail_due(now: datetime, at: str) -> date | None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long a message may take: `attempts` tries at its provider, the wait between them
-    doubling from `base_s` up to `cap_s`; and how long it may wait for the directory."""
+    """How long a message may take: tries at its provider for `send_for` after it was due, the
+    wait between them doubling from `base_s` up to `cap_s`; and how long it may wait for the
+    directory. Bounded by time, not by a count of tries: a mail server away for an hour is
+    away for an hour however often it is asked (mail servers themselves keep trying for days)."""
 
-    attempts: int
+    send_for: timedelta
     base_s: float
     cap_s: float
     directory_wait: timedelta
@@ -285,15 +287,24 @@ class Deferral:
 
 
 def after_send_error(
-    *, attempts: int, error: str, now: datetime, policy: RetryPolicy, jitter: float
+    *,
+    attempts: int,
+    error: str,
+    due_since: datetime,
+    now: datetime,
+    policy: RetryPolicy,
+    jitter: float,
 ) -> Deferral:
-    """A provider that answered "later" (or not at all) costs an attempt; the last one fails
-    the message. `jitter` (0.5 to 1) spreads the retries of many messages."""
+    """A provider that answered "later" (or not at all) is asked again, the wait doubling from
+    `base_s` up to `cap_s`; an error once `policy.send_for` has passed since the message was due
+    fails it. The last try is at that bound, not past it. `jitter` (0.5 to 1) spreads the
+    retries of many messages."""
     spent = attempts + 1
-    if spent >= policy.attempts:
+    deadline = due_since + policy.send_for
+    if now >= deadline:
         return Deferral(spent, None, error)
-    delay = min(policy.cap_s, policy.base_s * 2 ** (spent - 1))
-    return Deferral(spent, now + timedelta(seconds=delay * jitter), error)
+    delay = min(policy.cap_s, policy.base_s * 2 ** min(spent - 1, 32))
+    return Deferral(spent, min(now + timedelta(seconds=delay * jitter), deadline), error)
 
 
 def while_directory_lags(

@@ -7,6 +7,7 @@ it; so a replay or a redelivery sends nothing twice and an outage loses nothing.
 
 import hashlib
 import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from typing import Any
 
 import structlog
 
-from halsosupport.consumer import Consumed
+from halsosupport.consumer import Consumed, backoff_s
+from halsosupport.db import database_unavailable
 from halsosupport.localtime import local_date
 from halsosupport.retention import Retention
 from schemas.directory import (
@@ -41,6 +43,7 @@ from services.notifier.settings import NotifierSettings
 log = structlog.get_logger("notifier.handlers")
 SOURCE = Source(channel=Channel.SYSTEM, registered_by="notifier")
 UowFactory = Callable[[], SqlUnitOfWork]
+FINISH_RETRY_S = 300.0  # how long a sent message's outcome waits for the database
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -429,23 +432,30 @@ def _missing(message: Message, address: _Address | None) -> str:
 
 def _policy(settings: NotifierSettings) -> domain.RetryPolicy:
     return domain.RetryPolicy(
-        attempts=settings.send_attempts,
+        send_for=timedelta(seconds=settings.send_retry_for_s),
         base_s=settings.send_backoff_base_s,
         cap_s=settings.send_backoff_cap_s,
         directory_wait=timedelta(seconds=settings.directory_wait_s),
     )
 
 
+def _due_since(message: Message, settings: NotifierSettings) -> datetime:
+    created = message.created_at  # SQLite hands it back without its zone, UTC as stored
+    created = created if created.tzinfo else created.replace(tzinfo=UTC)
+    return domain.due_since(created, message.digest, settings.digest_time)
+
+
 def _retry_later(
     message_id: int, uow_factory: UowFactory, clock: Clock, settings: NotifierSettings, error: str
 ) -> None:
-    """The provider failed for now: an attempt is spent."""
+    """The provider failed for now: asked again later, until the policy's bound."""
     _defer(
         message_id,
         uow_factory,
         lambda message: domain.after_send_error(
             attempts=message.attempts,
             error=error,
+            due_since=_due_since(message, settings),
             now=clock.now(),
             policy=_policy(settings),
             jitter=random.uniform(0.5, 1.0),
@@ -460,12 +470,10 @@ def _wait_for_directory(
     domain.while_directory_lags)."""
 
     def decide(message: Message) -> domain.Deferral:
-        created = message.created_at  # SQLite hands it back without its zone, UTC as stored
-        created = created if created.tzinfo else created.replace(tzinfo=UTC)
         return domain.while_directory_lags(
             attempts=message.attempts,
             missing=missing,
-            due_since=domain.due_since(created, message.digest, settings.digest_time),
+            due_since=_due_since(message, settings),
             now=clock.now(),
             policy=_policy(settings),
             jitter=random.uniform(0.5, 1.0),
@@ -508,19 +516,33 @@ def _finish(
     error: str | None = None,
     subject: str | None = None,
     provider_id: str | None = None,
+    keep_trying_s: float = FINISH_RETRY_S,
 ) -> None:
-    with uow_factory() as uow:
-        message = uow.message(message_id)
-        assert message is not None
-        message.status = status
-        message.attempts += 1
-        message.last_error = error
-        if status == "sent":
-            message.sent_at = clock.now()
-            message.subject = subject
-            message.provider_id = provider_id
-        uow.session.add(message)
-        uow.commit()
+    """Record how a message ended. The provider has already taken a sent one: if the database
+    is away just now, keep trying to record it (for `keep_trying_s`) rather than leave the
+    message pending, which would send it again once the database is back."""
+    attempt, deadline = 0, time.monotonic() + keep_trying_s
+    while True:
+        try:
+            with uow_factory() as uow:
+                message = uow.message(message_id)
+                assert message is not None
+                message.status = status
+                message.attempts += 1
+                message.last_error = error
+                if status == "sent":
+                    message.sent_at = clock.now()
+                    message.subject = subject
+                    message.provider_id = provider_id
+                uow.session.add(message)
+                uow.commit()
+            break
+        except Exception as failure:
+            if not database_unavailable(failure) or time.monotonic() > deadline:
+                raise
+            log.warning("message_outcome_waiting_for_database", message_id=message_id)
+            time.sleep(backoff_s(attempt, cap=5.0))
+            attempt += 1
     log.info("message_" + status, message_id=message_id, employee_id=message.employee_id)
 
 

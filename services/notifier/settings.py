@@ -16,9 +16,11 @@ class NotifierSettings(CommonSettings):
     smtp_starttls: bool = False
     smtp_timeout_s: float = 10.0
     mail_from: str = "Hälsosupport <halsosupport@kommun.example>"
-    # Attempts before a message is marked failed; the backoff doubles from 2 s up to 5 min,
-    # so 10 attempts span about 15 minutes of outage.
-    send_attempts: int = 10
+    # A provider that keeps answering "later" (SMTP 4xx, no answer, Twilio 429/5xx) is asked
+    # again for this long after the message was due, then the message fails. Bounded by time,
+    # not tries: with the backoff doubling from 2 s up to 5 min, a count of 10 tries used to
+    # fail every message of a mail server away for 7 to 14 minutes.
+    send_retry_for_s: float = 86_400.0
     send_backoff_base_s: float = 2.0
     send_backoff_cap_s: float = 300.0
     # A recipient or employee the directory does not know yet is waited for without spending

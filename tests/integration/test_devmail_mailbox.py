@@ -118,3 +118,25 @@ def test_the_mail_command_serves_the_page_on_the_port_it_is_given(tmp_path: Path
         assert "Via the command" in eventually(lambda: httpx.get(url, timeout=5).text)
     finally:
         processes.stop(child)
+
+
+def test_refusing_for_a_while_answers_421_then_accepts_again(tmp_path: Path):
+    """`--refuse-for`: a mail server that is temporarily unavailable, as the notifier meets it.
+    The notifier's mailer takes the 421 for "try again later", never for a refusal for good."""
+    from services.notifier.adapters.smtp_mailer import SmtpMailer, TransientSendError
+    from services.notifier.settings import NotifierSettings
+
+    with DevMail(tmp_path / "mail", port=free_port(), web_port=None, refuse_for_s=1.5) as running:
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            send(running.port, "Too early")
+        assert refused.value.smtp_code == 421
+        mailer = SmtpMailer(NotifierSettings(smtp_port=running.port))
+        with pytest.raises(TransientSendError, match="421"):
+            mailer.send(
+                to="chefa@kommun.example", subject="s", body="b", html=None, message_id="<a@b>"
+            )
+        assert list(running.directory.glob("*.eml")) == []
+        assert running.handler.refused == 2
+        time.sleep(1.6)
+        send(running.port, "After the outage")
+        assert len(list(running.directory.glob("*.eml"))) == 1

@@ -37,7 +37,7 @@ def downstream(database, kafka_bootstrap) -> Iterator[tuple[TestClient, TestClie
     common = _common(database, kafka_bootstrap)
     stats = StatsSettings(**common, stats_group_id=random_id("stats-erase"))
     notifier = NotifierSettings(
-        **common, notifier_group_id=random_id("notifier-erase"), smtp_port=1, send_attempts=1
+        **common, notifier_group_id=random_id("notifier-erase"), smtp_port=1, send_retry_for_s=0
     )
     with (
         TestClient(stats_app(stats, stats_bootstrap(stats, clock=FixedClock(NOW)))) as s,

@@ -145,6 +145,8 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
                 continue  # a tombstone: compaction's business
             try:
                 event = decode(message.value)
+                if event.topic != DIRECTORY:
+                    raise ValueError(f"{event.event_type} does not belong on {DIRECTORY}")
             except Exception as error:
                 await deadletter_message(message, f"{type(error).__name__}: {error}")
                 continue
