@@ -3,6 +3,7 @@ managers and employees with valid (but made-up) personnummer. Deterministic for 
 """
 
 import random
+from dataclasses import replace
 from datetime import date
 
 from services.intake.directory import (
@@ -151,4 +152,11 @@ def small_directory(seed: int = 7, employees_per_workplace: int = 9) -> Director
                     deputy_manager=deputy.personnummer,
                 )
             )
+    # Every unit has a deputy, the HR units too: when the head of HR is ill herself, her
+    # sick report needs someone to go to. Drawn last so everybody else stays who they were.
+    for index, record in enumerate(workplaces):
+        if record.deputy_manager is None:
+            deputy = person(record.workplace_id)
+            employees.append(deputy)
+            workplaces[index] = replace(record, deputy_manager=deputy.personnummer)
     return DirectoryImport(departments=departments, workplaces=workplaces, employees=employees)

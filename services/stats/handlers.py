@@ -52,6 +52,9 @@ def rebuild_counts(uow: SqlUnitOfWork, through: date) -> None:
     uow.set_counts_through(through)
 
 
+SPELL_EVENTS = (SickReported, SpellCorrected, SpellRetracted, WellReported)
+
+
 @dataclass
 class Applied:
     """How many events were new, and the days of every spell they changed (before and after
@@ -106,13 +109,16 @@ def apply_batch(
             applied.spell_days.append((facts.sick_from, last))
 
     seen = uow.already_applied([str(item.event.event_id) for item in batch])
+    spell_ids = {e.spell_id for e in (item.event for item in batch) if isinstance(e, SPELL_EVENTS)}
+    uow.preload_spells(spell_ids)
+    new_ids: list[str] = []
     for item in batch:
         event = item.event
         event_id = str(event.event_id)
         if event_id in seen:
             continue
         seen.add(event_id)
-        uow.mark_applied(event_id)
+        new_ids.append(event_id)
         applied.events += 1
         if isinstance(event, SickReported | SpellCorrected):
             known = uow.spell(event.spell_id)
@@ -132,7 +138,7 @@ def apply_batch(
                 reported_on=(known.reported_on if known else None) or local_date(event.occurred_at),
                 corrected=corrected or bool(known and known.corrected),
             )
-            uow.upsert(spell)
+            uow.put_spell(spell)
             count(spell, 1)
         elif isinstance(event, TriggerFired):
             uow.upsert(
@@ -202,6 +208,7 @@ def apply_batch(
             )
         elif isinstance(event, DepartmentUpserted):
             uow.upsert(Department(department_id=event.department_id, name=event.name))
+    uow.mark_applied(new_ids)
     uow.add_to_counts(tally)
     uow.commit()
     return applied

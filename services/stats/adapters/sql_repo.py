@@ -33,8 +33,10 @@ class SqlUnitOfWork(UnitOfWork):
         query = select(AppliedEvent.event_id).where(col(AppliedEvent.event_id).in_(event_ids))
         return set(self.session.exec(query))
 
-    def mark_applied(self, event_id: str) -> None:
-        self.session.add(AppliedEvent(event_id=event_id))
+    def mark_applied(self, event_ids: list[str]) -> None:
+        """One multi-row insert per batch rather than an ORM object per event."""
+        if event_ids:
+            self.session.execute(sa.insert(AppliedEvent), [{"event_id": e} for e in event_ids])
 
     def rekey_employee(self, employee_id: str, pseudonym: str) -> None:
         """Erasure: the person's spells and triggers stay, under `pseudonym`, without a name,
@@ -52,19 +54,47 @@ class SqlUnitOfWork(UnitOfWork):
                 .values(employee_id=pseudonym)
             )
 
-    def upsert(self, row: Department | Workplace | Employee | Spell | TriggerRecord) -> None:
+    def upsert(self, row: Department | Workplace | Employee | TriggerRecord) -> None:
         self.session.merge(row)
 
+    def preload_spells(self, spell_ids: set[str]) -> None:
+        """The spells a batch touches, in one query: a query per event (and the flush before
+        each) was most of a replay's time."""
+        query = select(Spell).where(col(Spell.spell_id).in_(spell_ids))
+        found = {s.spell_id: s for s in self.session.exec(query)}
+        self._spells = {spell_id: found.get(spell_id) for spell_id in spell_ids}
+
     def spell(self, spell_id: str) -> Spell | None:
+        known = getattr(self, "_spells", {})
+        if spell_id in known:
+            return known[spell_id]
         return self.session.get(Spell, spell_id)
+
+    def put_spell(self, spell: Spell) -> None:
+        """Insert or replace a spell (no lookup for one the batch preloaded as new)."""
+        known = self.spell(spell.spell_id)
+        if known is None:
+            self.session.add(spell)
+        else:  # persistent, or added earlier in this batch: change it in place
+            for name, value in spell.model_dump().items():
+                setattr(known, name, value)
+            spell = known
+        if hasattr(self, "_spells"):
+            self._spells[spell.spell_id] = spell
 
     def add(self, row: Spell | TriggerRecord) -> None:
         self.session.add(row)
 
     def remove_spell(self, spell_id: str) -> None:
-        spell = self.session.get(Spell, spell_id)
+        spell = self.spell(spell_id)
         if spell is not None:
-            self.session.delete(spell)
+            if sa.inspect(spell).pending:  # added earlier in this batch
+                self.session.expunge(spell)
+            else:
+                self.session.delete(spell)
+                self.session.flush()  # before a later event of the batch inserts it again
+            if hasattr(self, "_spells"):
+                self._spells[spell_id] = None
 
     def workplaces(self) -> list[Workplace]:
         return list(self.session.exec(select(Workplace).order_by(col(Workplace.workplace_id))))
