@@ -535,6 +535,8 @@ def _finish(
                     message.subject = subject
                     message.provider_id = provider_id
                 uow.session.add(message)
+                if status == "sent":
+                    uow.bring_forward(message.channel, clock.now())
                 uow.commit()
             break
         except Exception as failure:

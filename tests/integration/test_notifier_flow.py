@@ -150,9 +150,7 @@ def start(
         kafka_auto_offset_reset="latest",  # earlier tests' events are not this test's business
         notifier_group_id=random_id("notifier-test"),
         smtp_port=port,
-        send_backoff_base_s=0.05,
-        send_backoff_cap_s=0.2,
-        **settings,
+        **{"send_backoff_base_s": 0.05, "send_backoff_cap_s": 0.2, **settings},
     )
     org = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
     client = TestClient(create_app(config, bootstrap(config, clock=clock) if clock else None))
@@ -302,6 +300,33 @@ def test_a_mail_server_that_defers_is_retried_until_it_accepts(database, kafka_b
         (message,) = eventually(lambda: [m for m in running.messages() if m.status == "sent"])
         assert message.attempts == 3 and message.sent_at is not None
         assert len(mails_to(running, running.org.manager)) == 1
+    finally:
+        running.client.__exit__(None, None, None)
+        controller.stop()
+
+
+def test_mail_deferred_by_a_server_that_is_back_goes_out_with_the_next_mail_it_takes(
+    database, kafka_bootstrap, tmp_path
+):
+    """After an outage the waiting mail should not sit out minutes of backoff once the server
+    takes mail again: the first mail it accepts brings the others forward."""
+    controller, running = start(
+        database,
+        kafka_bootstrap,
+        tmp_path,
+        handler_factory=lambda d: FlakySmtpHandler(d, failures=2, code="421 4.3.2 try later"),
+        send_backoff_base_s=120,  # without bringing forward, the deferred two wait 60 s or more
+        send_backoff_cap_s=600,
+    )
+    try:
+        publish(kafka_bootstrap, sick(running.org), sick(running.org))
+        eventually(lambda: len([m for m in running.messages() if m.attempts == 1]) == 2)
+        publish(kafka_bootstrap, sick(running.org))  # the server takes this one
+        sent = eventually(
+            lambda: [m for m in running.messages() if m.status == "sent"][2:], timeout_s=20
+        )
+        assert sent
+        assert len(mails_to(running, running.org.manager)) == 3
     finally:
         running.client.__exit__(None, None, None)
         controller.stop()

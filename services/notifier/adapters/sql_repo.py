@@ -202,6 +202,22 @@ class SqlUnitOfWork(UnitOfWork):
             )
         return len(new)
 
+    def bring_forward(self, channel: str, now: datetime) -> int:
+        """Messages of `channel` waiting after a failed try become due now: the provider has
+        just taken a message, so they need not sit out the rest of their backoff."""
+        query = (
+            sa.update(Message)
+            .where(
+                col(Message.status) == "pending",
+                col(Message.channel) == channel,
+                col(Message.attempts) > 0,
+                col(Message.next_attempt_at) > now,
+                col(Message.digest).is_(False),
+            )
+            .values(next_attempt_at=now)
+        )
+        return int(self.session.execute(query).rowcount or 0)
+
     def due(self, now: datetime, limit: int) -> list[Message]:
         query = (
             select(Message)
