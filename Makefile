@@ -21,7 +21,7 @@ help:
 	@echo "make run     set up and run the whole system with demo data (Ctrl-C stops it)"
 	@echo "make test    set up and run lint, unit, integration and end-to-end tests"
 	@echo "make lint    ruff and mypy only"
-	@echo "make bench   benchmarks; they print their figures"
+	@echo "make bench   benchmarks; they print their figures and a table (JSON in bench/results/)"
 	@echo "make chaos   the fault scenarios at full size (make test runs them small)"
 	@echo "make format  format the code with ruff"
 	@echo "make clean   remove the virtualenv and var/ (data, logs, mail)"
@@ -57,10 +57,18 @@ chromium:
 		$$sudo apt-get update -qq \
 			&& $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Each benchmark prints its figures and writes bench/results/<name>.json; the last line prints
+# them all as one table. locust (the `bench` extra) is installed on first use.
 bench: $(INSTALLED)
-	$(BIN)/python -m bench.triggers_replay
+	@$(BIN)/python -c 'import locust' >/dev/null 2>&1 \
+		|| $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.replay
 	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_latency
 	HALSOSUPPORT_LOG_LEVEL=WARNING $(BIN)/python -m bench.stats_reports
+	$(BIN)/python -m bench.broker_limit
+	$(BIN)/python -m bench.intake_load
+	$(BIN)/python -m bench.end_to_end
+	$(BIN)/python -m bench
 
 # The fault scenarios at full size; `make test` runs the same scenarios with small sizes.
 chaos: $(INSTALLED)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from bench.results import record
 from halsosupport.auth import Role, issue_token
 from services.stats import handlers
 from services.stats.adapters.tables import Department, Employee, Spell, Workplace
@@ -139,8 +140,13 @@ def main() -> None:
                 assert response.status_code == 200, response.text
     print(f"stats latency: {history.describe()}")
     print(f"  first request    {first:7.1f} ms (reads the organisation, kept until it changes)")
+    figures: dict[str, object] = {"employees": EMPLOYEES, "spells": history.spells,
+                                  "first request ms": round(first, 1)}  # fmt: skip
     for name, values in timings.items():
         print(f"  {name:<16} p50 {p(values, 50):7.1f} ms   p99 {p(values, 99):7.1f} ms")
+        figures[f"{name} p50 ms"] = round(p(values, 50), 1)
+        figures[f"{name} p99 ms"] = round(p(values, 99), 1)
+    record("stats_latency", figures)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import time
 
 from fastapi.testclient import TestClient
 
-from bench.stats_latency import TODAY, YEARS, load_history, p
+from bench.results import record
+from bench.stats_latency import EMPLOYEES, TODAY, YEARS, load_history, p
 from halsosupport.auth import Role, issue_token
 from services.stats.entrypoints.api import create_app
 
@@ -50,12 +51,16 @@ def main() -> None:
                 assert response.status_code == 200, response.text
                 answers[name] = response.json()
     print(f"stats figure endpoints, {REQUESTS} requests each: {history.describe()}")
+    figures: dict[str, object] = {}
     for name, values in timings.items():
         kept = values[1:] or values
         print(
             f"  {name:<30} computed {values[0]:8.1f} ms   kept p50 {p(kept, 50):6.1f} ms "
             f"p99 {p(kept, 99):6.1f} ms"
         )
+        label = name.strip()
+        figures[f"{label}: computed ms"] = round(values[0], 1)
+        figures[f"{label}: kept p99 ms"] = round(p(kept, 99), 1)
     last = answers["repeated absence, 12 months"]["points"][-1]["all"]
     net = answers["net days, 12 months"]["months"][-2]
     key = answers["key figures, last year"]
@@ -67,6 +72,7 @@ def main() -> None:
         f"{key['overall']['percent']} %, long-term share {key['long_term']['percent']} %; "
         f"cost: {cost['saved_days']} days saved, {cost['value']} kr"
     )
+    record("stats_reports", {"employees": EMPLOYEES, "spells": history.spells, **figures})
 
 
 if __name__ == "__main__":

@@ -94,7 +94,11 @@ Ctrl-C stops everything.
 
 
 @app.command("seed-demo")
-def seed_demo() -> None:
+def seed_demo(
+    employees_per_workplace: Annotated[
+        int, typer.Option(min=1, help="staff per workplace besides its manager and deputy")
+    ] = 9,
+) -> None:
     """Import the small demo directory into the intake database (idempotent)."""
     from halsosupport.clock import SystemClock
     from halsosupport.demo import DEMO_EFFECTIVE_FROM, small_directory
@@ -108,7 +112,7 @@ def seed_demo() -> None:
         result = import_directory(
             uow=uow,
             clock=SystemClock(),
-            directory=small_directory(),
+            directory=small_directory(employees_per_workplace=employees_per_workplace),
             effective_from=DEMO_EFFECTIVE_FROM,
             registered_by="demo-seed",
         )

@@ -108,10 +108,10 @@ class EventConsumer:
             "last_error": self.last_error,
         }
 
-    async def run(self) -> None:
-        """Consume until `stop()`; reconnects after broker outages."""
+    def build_consumer(self) -> AIOKafkaConsumer:
+        """The group's consumer, not yet connected (call from inside the event loop)."""
         rebalance_ms = int(self.settings.kafka_rebalance_timeout_s * 1000)
-        consumer = AIOKafkaConsumer(
+        return AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group_id,
@@ -121,8 +121,13 @@ class EventConsumer:
             session_timeout_ms=max(6000, 2 * rebalance_ms),
             heartbeat_interval_ms=1000,
             max_poll_interval_ms=300_000,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             **aiokafka_security(self.settings),
         )
+
+    async def run(self) -> None:
+        """Consume until `stop()`; reconnects after broker outages."""
+        consumer = self.build_consumer()
         producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             acks="all",

@@ -50,6 +50,11 @@ class CommonSettings(BaseSettings):
     # Where a consumer group that has no committed offsets starts: `earliest` reads the whole
     # history (the read models need it); `latest` only what arrives from now on.
     kafka_auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # How long the broker may hold a consumer's fetch when there is nothing new. The embedded
+    # broker (tansu 0.6) does not answer a waiting fetch when a record arrives, so every hop
+    # waited up to aiokafka's default 500 ms (bench/end_to_end.py); 50 ms costs a few idle
+    # fetches a second. Apache Kafka answers at once: 500 is fine there.
+    kafka_fetch_max_wait_ms: int = Field(default=50, ge=1, le=10_000)
     # The embedded broker (tansu 0.6) reports a partition's end as its last batch's first offset
     # + 1, so faust's table recovery stops inside a multi-record batch and loses the state written
     # after it. One record per batch keeps recovery exact there; leave it off on Apache Kafka.

@@ -77,9 +77,14 @@ class System:
     var_dir: Path
     env: dict[str, str]
 
-    def seed_demo(self) -> None:
-        """Import the demo directory with the services' own settings (idempotent)."""
-        subprocess.run([*CLI, "seed-demo"], env=self.env, check=True)
+    def seed_demo(self, *, employees_per_workplace: int = 9) -> None:
+        """Import the demo directory with the services' own settings (idempotent); the load
+        benchmarks ask for more staff per workplace than the demo's nine."""
+        subprocess.run(
+            [*CLI, "seed-demo", "--employees-per-workplace", str(employees_per_workplace)],
+            env=self.env,
+            check=True,
+        )
 
     def stop(self) -> None:
         for name in reversed(list(self.children)):

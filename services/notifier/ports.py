@@ -12,6 +12,10 @@ class Mailer(Protocol):
         """Deliver to the mail server; raise TransientSendError or PermanentSendError."""
         ...
 
+    def close(self) -> None:
+        """Let go of any connection kept between messages."""
+        ...
+
 
 class SmsSender(Protocol):
     def send(self, *, to: str, body: str, message_key: str) -> str:

@@ -1,5 +1,6 @@
 """Safe defaults: production refuses development secrets; tokens are checked fully."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from halsosupport.auth import (
     issue_token,
     verify_token,
 )
+from halsosupport.consumer import EventConsumer
 from halsosupport.db import DatabaseConfigError, service_database_url
 from halsosupport.settings import CommonSettings
 
@@ -36,6 +38,20 @@ def test_the_token_leeway_is_bounded_and_hmac_is_no_identity_provider_algorithm(
 def test_settings_are_read_from_the_environment_with_the_prefix(monkeypatch):
     monkeypatch.setenv("HALSOSUPPORT_KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092")
     assert CommonSettings().kafka_bootstrap_servers == "kafka-1:9092"
+
+
+def test_consumers_let_the_broker_hold_a_fetch_only_briefly(monkeypatch):
+    """tansu does not answer a waiting fetch when a record arrives: the wait is each hop's delay."""
+
+    async def built_wait() -> int:
+        consumer = EventConsumer(
+            settings=CommonSettings(), group_id="g", topics=["t"], handle=lambda _batch: None
+        ).build_consumer()
+        return int(consumer._fetch_max_wait_ms)
+
+    assert asyncio.run(built_wait()) == 50
+    monkeypatch.setenv("HALSOSUPPORT_KAFKA_FETCH_MAX_WAIT_MS", "500")
+    assert asyncio.run(built_wait()) == 500
 
 
 def test_each_service_gets_its_own_sqlite_file_and_a_shared_one_is_refused():

@@ -46,6 +46,8 @@ class Sender:
         handled = handlers.send_due(
             uow_factory=rt.uow, channels=rt.channels, clock=rt.clock, settings=rt.settings
         )
+        if handled == 0:  # nothing waiting: no SMTP connection is kept open while idle
+            rt.channels.mailer.close()
         try:
             handlers.publish_failures(rt.uow, rt.clock, rt.publish_failure)
         except Exception as error:  # the broker is away: published on a later round
@@ -105,6 +107,7 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            rt.channels.mailer.close()
             rt.publish_failure.close()
             rt.engine.dispose()
 
