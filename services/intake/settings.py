@@ -25,9 +25,6 @@ class IntakeSettings(CommonSettings):
     # other processes (the directory import, a second intake instance).
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 500
-    # How often the relay, while idle, checks that the broker still has the topics it published
-    # to (their topic ids); a broker that lost them gets every recorded event again.
-    outbox_broker_check_interval_s: float = 5.0
 
     # Twilio (SMS and the phone bot). Unset token: the webhooks answer 503 and do nothing.
     twilio_auth_token: SecretStr | None = None

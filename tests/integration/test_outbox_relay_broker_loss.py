@@ -43,7 +43,7 @@ def event_ids(bootstrap: str, topic: str) -> list[str]:
 
 def test_a_broker_restarted_empty_gets_every_event_again_and_healthz_says_so(database, broker):
     with start_intake(
-        database, broker.bootstrap_servers, outbox_broker_check_interval_s=CHECK_S
+        database, broker.bootstrap_servers, kafka_broker_check_interval_s=CHECK_S
     ) as intake:
         first = intake.sick("Anna Andersson", sick_from="2026-11-18").json()["event_id"]
         eventually(lambda: outbox(intake)["unpublished"] == 0)
@@ -70,7 +70,7 @@ def test_a_broker_restarted_empty_gets_every_event_again_and_healthz_says_so(dat
 
 def test_topics_gone_with_the_broker_are_made_again_with_their_own_settings(database, broker):
     with start_intake(
-        database, broker.bootstrap_servers, outbox_broker_check_interval_s=CHECK_S
+        database, broker.bootstrap_servers, kafka_broker_check_interval_s=CHECK_S
     ) as intake:
         first = intake.sick("Anna Andersson").json()["event_id"]
         eventually(lambda: first in event_ids(broker.bootstrap_servers, REPORTS))
@@ -94,7 +94,7 @@ def test_a_loss_while_intake_was_down_is_noticed_when_it_starts_again(database, 
     restart_empty(broker)
     # The topic ids the relay published to are kept in the intake database.
     with start_intake(
-        database, broker.bootstrap_servers, seed=False, outbox_broker_check_interval_s=CHECK_S
+        database, broker.bootstrap_servers, seed=False, kafka_broker_check_interval_s=CHECK_S
     ) as intake:
         eventually(lambda: outbox(intake)["broker_losses_noticed"] == 1)
         assert eventually(lambda: event_ids(broker.bootstrap_servers, REPORTS)) == [first]
@@ -105,7 +105,7 @@ def test_a_broker_that_kept_its_data_is_not_replayed_to(database, broker):
         first = intake.sick("Anna Andersson").json()["event_id"]
         eventually(lambda: outbox(intake)["unpublished"] == 0)
     with start_intake(
-        database, broker.bootstrap_servers, seed=False, outbox_broker_check_interval_s=CHECK_S
+        database, broker.bootstrap_servers, seed=False, kafka_broker_check_interval_s=CHECK_S
     ) as intake:
         second = intake.sick("Bertil Berg").json()["event_id"]
         eventually(lambda: outbox(intake)["unpublished"] == 0)

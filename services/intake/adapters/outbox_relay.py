@@ -24,7 +24,7 @@ from kafka.errors import KafkaError
 from sqlalchemy.engine import Engine
 
 from halsosupport.consumer import backoff_s
-from halsosupport.kafka import ensure_topics
+from halsosupport.kafka import NO_TOPIC_ID, describe_topic_ids, ensure_topics
 from schemas.topics import TOPICS
 from services.intake.adapters.sql_repo import SqlUnitOfWork
 
@@ -203,15 +203,7 @@ class OutboxRelay:
                 bootstrap_timeout_ms=5_000,
                 **self.security,
             )
-        found: dict[str, str | None] = {}
-        for topic in self._admin.describe_topics(sorted(topics)):
-            if topic["error_code"] == UNKNOWN_TOPIC:
-                found[topic["name"]] = None
-            elif topic["error_code"]:
-                raise RuntimeError(f"metadata of {topic['name']}: error {topic['error_code']}")
-            else:
-                found[topic["name"]] = str(topic["topic_id"] or NO_TOPIC_ID)
-        return found
+        return describe_topic_ids(self._admin, topics)
 
     def _replay_lost(
         self, lost: list[str], missing: list[str], current: dict[str, str | None]
@@ -274,10 +266,6 @@ class OutboxRelay:
             except KafkaError:
                 log.debug("admin_close_failed")
             self._admin = None
-
-
-UNKNOWN_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION
-NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000"  # a broker without topic ids
 
 
 OutboxRow = tuple[int | None, str, str, str]  # id, topic, key, payload

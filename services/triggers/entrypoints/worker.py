@@ -3,6 +3,11 @@
 Run with `halsosupport triggers`. Per employee it keeps the spells of the longest window plus a
 margin in a faust table (changelog-backed); on each report it recomputes the occasions and
 sends what the rules decide to `halsosupport.triggers.v1`, keyed by employee id.
+
+A broker that lost its data (the reports topic came back with a new topic id) took the trigger
+events and the table's changelog with it: the worker then reads the reports again from the
+start and drops each employee's state at their first report, so the state and the trigger
+events are rebuilt, with the same deterministic ids (the notifier and stats drop repeats).
 """
 
 import asyncio
@@ -14,10 +19,11 @@ import faust
 import structlog
 
 from halsosupport.consumer import backoff_s, deadletter_value
-from halsosupport.kafka_security import faust_security
+from halsosupport.kafka import TopicWatch, ensure_topics
+from halsosupport.kafka_security import faust_security, kafka_python_security
 from schemas import decode, encode
 from schemas.directory import EmployeeErased
-from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
+from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS, TopicSpec
 from services.triggers.domain import Policy
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
@@ -25,6 +31,7 @@ from services.triggers.settings import TriggersSettings
 log = structlog.get_logger("triggers.worker")
 
 REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPORTS)
+COMPACTED = {"cleanup.policy": "compact"}
 
 
 def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
@@ -69,7 +76,14 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0}
+    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0,
+                "broker_losses_noticed": 0}  # fmt: skip
+    watch = TopicWatch(
+        settings.kafka_bootstrap_servers, [REPORTS], security=kafka_python_security(settings)
+    )
+    # Since the last broker loss: employees whose state was dropped at their first report
+    # (None: no loss seen since the worker started).
+    rebuilt: dict[str, set[str] | None] = {"employees": None}
 
     def now() -> datetime:
         return datetime.now(UTC) + timedelta(days=settings.triggers_clock_offset_days)
@@ -112,7 +126,12 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
                 event = decode(message.value)
                 if not isinstance(event, ReportEvent):
                     raise ValueError(f"{event.event_type} does not belong on {REPORTS}")
-                state = EmployeeState.from_json(states.get(event.employee_id))
+                known = states.get(event.employee_id)
+                reset = rebuilt["employees"]
+                if reset is not None and event.employee_id not in reset:
+                    reset.add(event.employee_id)
+                    known = None  # built before the broker lost its data: build it again
+                state = EmployeeState.from_json(known)
                 new_state, out = apply_report(state, event, policy)
             except Exception as error:  # invalid message, or a bug on this message
                 await deadletter_message(message, f"{type(error).__name__}: {error}")
@@ -169,6 +188,42 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
                 states[employee_id] = new_state.to_json()
                 await send_triggers(employee_id, out)
             counters["ticks"] += 1
+
+    async def rebuild_if_broker_lost_data() -> None:
+        try:
+            lost = await asyncio.to_thread(watch.lost)
+        except Exception as error:  # the broker is away: the next check will tell
+            log.debug("topic_check_failed", error=str(error))
+            return
+        if not lost:
+            return
+        counters["broker_losses_noticed"] += 1
+        rebuilt["employees"] = set()
+        rewound = [tp for tp in app.consumer.assignment() if tp.topic == REPORTS]
+        log.warning(
+            "broker_lost_data",
+            topics=lost,
+            partitions=len(rewound),
+            action="rebuilding the employee states from the start of the reports",
+        )
+        # faust makes its own topics only when it starts: make them again, as it would have.
+        internal = (
+            TopicSpec(states.changelog_topic.get_topic_name(), REPORT_PARTITIONS, COMPACTED),
+            TopicSpec(ticks.get_topic_name(), REPORT_PARTITIONS),
+        )
+        await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap_servers, internal,
+                                security=kafka_python_security(settings))  # fmt: skip
+        for tp in rewound:
+            await app.consumer.seek(tp, 0)
+
+    @app.on_partitions_assigned.connect
+    async def check_broker_on_assignment(_app: Any, _assigned: Any = None, **_kw: Any) -> None:
+        """A broker that lost its data makes the group join again: check before fetching."""
+        await rebuild_if_broker_lost_data()
+
+    @app.timer(interval=settings.kafka_broker_check_interval_s)
+    async def check_broker() -> None:
+        await rebuild_if_broker_lost_data()
 
     @app.page("/healthz")
     async def healthz(web: Any, _request: Any) -> Any:
