@@ -191,6 +191,8 @@ class EventConsumer:
         while True:
             try:
                 await producer.start()
+                # The topic ids as they are before anything is consumed, to tell a loss from.
+                await asyncio.to_thread(self._watch.lost)
                 await consumer.start()
                 log.info("consumer_started", group=self.group_id, topics=self.topics)
                 return

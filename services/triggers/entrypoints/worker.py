@@ -12,6 +12,7 @@ events are rebuilt, with the same deterministic ids (the notifier and stats drop
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,8 +35,11 @@ REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPO
 COMPACTED = {"cleanup.policy": "compact"}
 
 
-def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
-    """The faust app with its one agent; nothing is connected until the worker starts."""
+def create_app(
+    settings: TriggersSettings, policy: Policy, watch: TopicWatch | None = None
+) -> faust.App:
+    """The faust app with its one agent; nothing is connected until the worker starts.
+    `watch`: the reports topic's identity, as first seen (see `run`)."""
     rebalance_s = settings.kafka_rebalance_timeout_s
     app = faust.App(
         settings.triggers_app_id,
@@ -78,9 +82,7 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
     )
     counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0,
                 "broker_losses_noticed": 0}  # fmt: skip
-    watch = TopicWatch(
-        settings.kafka_bootstrap_servers, [REPORTS], security=kafka_python_security(settings)
-    )
+    watch = watch or reports_watch(settings)
     # Since the last broker loss: employees whose state was dropped at their first report
     # (None: no loss seen since the worker started).
     rebuilt: dict[str, set[str] | None] = {"employees": None}
@@ -136,8 +138,12 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
             except Exception as error:  # invalid message, or a bug on this message
                 await deadletter_message(message, f"{type(error).__name__}: {error}")
                 continue
-            states[event.employee_id] = new_state.to_json()
+            # The trigger events first, then the state that records them as announced: a worker
+            # killed in between decides again on the redelivered report and sends the same events
+            # (same ids; consumers drop repeats). The other order loses them: the state would
+            # say "announced" for events that never reached the broker.
             await send_triggers(event.employee_id, out)
+            states[event.employee_id] = new_state.to_json()
             counters["applied"] += 1
 
     @app.timer(interval=settings.triggers_tick_interval_s)
@@ -185,8 +191,8 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
             state = EmployeeState.from_json(states.get(employee_id))
             new_state, out = tick(state, employee_id, policy, moment)
             if out:
+                await send_triggers(employee_id, out)  # before the state, as for reports
                 states[employee_id] = new_state.to_json()
-                await send_triggers(employee_id, out)
             counters["ticks"] += 1
 
     async def rebuild_if_broker_lost_data() -> None:
@@ -257,10 +263,27 @@ async def send_until_accepted(topic: faust.TopicT, key: bytes | None, value: byt
             attempt += 1
 
 
+def reports_watch(settings: TriggersSettings) -> TopicWatch:
+    return TopicWatch(
+        settings.kafka_bootstrap_servers, [REPORTS], security=kafka_python_security(settings)
+    )
+
+
 def run(settings: TriggersSettings, policy: Policy) -> None:
     """Start the worker and block until it is stopped (SIGINT/SIGTERM)."""
     settings.triggers_data_dir.mkdir(parents=True, exist_ok=True)  # faust does not create it
-    app = create_app(settings, policy)
+    # The reports topic's id before anything is consumed, to tell a broker's loss from.
+    watch = reports_watch(settings)
+    attempt = 0
+    while True:
+        try:
+            watch.lost()
+            break
+        except Exception as error:  # the broker is not there yet: wait for it
+            log.warning("broker_unavailable", error=str(error))
+            time.sleep(backoff_s(attempt, cap=5.0))
+            attempt += 1
+    app = create_app(settings, policy, watch)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     log.info(
         "triggers_starting",
