@@ -219,8 +219,10 @@ def create_app(
         )
         await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap_servers, internal,
                                 security=kafka_python_security(settings))  # fmt: skip
-        for tp in rewound:
-            await app.consumer.seek(tp, 0)
+        if rewound:
+            # seek_wait, not seek: it moves the positions in the consumer's own thread (faust
+            # runs aiokafka in a thread of its own; `seek` from here stalled the stream).
+            await app.consumer.seek_wait(dict.fromkeys(rewound, 0))
 
     @app.on_partitions_assigned.connect
     async def check_broker_on_assignment(_app: Any, _assigned: Any = None, **_kw: Any) -> None:
