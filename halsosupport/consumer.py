@@ -6,22 +6,27 @@ then commit the offsets. Nothing is skipped silently.
 - A batch that fails because the database or network is away is retried with backoff, for as
   long as it takes; offsets are not committed meanwhile, so nothing is lost.
 - A message whose handling fails on its own, repeatedly, is dead-lettered so the flow goes on.
+- A broker that lost its data (its topics came back with new topic ids) is read again from the
+  start of each lost topic: positions and committed offsets mean nothing on a topic made anew,
+  and the handlers drop the events they have already applied.
 """
 
 import asyncio
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord
 from pydantic import ValidationError
 
 from halsosupport.db import database_unavailable
-from halsosupport.kafka_security import aiokafka_security
+from halsosupport.kafka import TopicWatch
+from halsosupport.kafka_security import aiokafka_security, kafka_python_security
 from halsosupport.settings import CommonSettings
 from schemas import decode
 from schemas.codec import AnyEvent
@@ -93,8 +98,13 @@ class EventConsumer:
         self.applied = 0
         self.deadlettered = 0
         self.last_error: str | None = None
+        self.broker_losses = 0
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
+        self._watch = TopicWatch(
+            settings.kafka_bootstrap_servers, topics, security=kafka_python_security(settings)
+        )
+        self._checked_at = 0.0
 
     def stop(self) -> None:
         self._stopping.set()
@@ -106,13 +116,14 @@ class EventConsumer:
             "applied": self.applied,
             "deadlettered": self.deadlettered,
             "last_error": self.last_error,
+            "broker_losses_noticed": self.broker_losses,
         }
 
     def build_consumer(self) -> AIOKafkaConsumer:
         """The group's consumer, not yet connected (call from inside the event loop)."""
         rebalance_ms = int(self.settings.kafka_rebalance_timeout_s * 1000)
+        # Subscribed in `run`, with the listener that rewinds topics the broker lost.
         return AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group_id,
             enable_auto_commit=False,
@@ -136,7 +147,13 @@ class EventConsumer:
         self._consumer = consumer
         try:
             await self._start_with_retry(consumer, producer)
+            consumer.subscribe(self.topics, listener=_RewindLostTopics(self, consumer))
             while not self._stopping.is_set():
+                if (
+                    time.monotonic() - self._checked_at
+                    >= self.settings.kafka_broker_check_interval_s
+                ):
+                    await self.rewind_lost_topics(consumer)
                 batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 records = [r for partition in batches.values() for r in partition]
                 if not records:
@@ -148,6 +165,29 @@ class EventConsumer:
             await consumer.stop()
             await producer.stop()
 
+    async def rewind_lost_topics(self, consumer: AIOKafkaConsumer) -> None:
+        """Read a topic the broker lost again from its start (checked at every assignment and
+        every `kafka_broker_check_interval_s`)."""
+        try:
+            lost = await asyncio.to_thread(self._watch.lost)
+        except Exception as error:  # the broker is away: the next check will tell
+            log.debug("topic_check_failed", group=self.group_id, error=str(error))
+            return
+        self._checked_at = time.monotonic()
+        if not lost:
+            return
+        self.broker_losses += 1
+        rewound = [tp for tp in consumer.assignment() if tp.topic in lost]
+        log.warning(
+            "broker_lost_data",
+            group=self.group_id,
+            topics=lost,
+            partitions=len(rewound),
+            action="reading these topics again from the start",
+        )
+        if rewound:
+            await consumer.seek_to_beginning(*rewound)
+
     async def _start_with_retry(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer
     ) -> None:
@@ -155,6 +195,8 @@ class EventConsumer:
         while True:
             try:
                 await producer.start()
+                # The topic ids as they are before anything is consumed, to tell a loss from.
+                await asyncio.to_thread(self._watch.lost)
                 await consumer.start()
                 log.info("consumer_started", group=self.group_id, topics=self.topics)
                 return
@@ -248,3 +290,17 @@ class EventConsumer:
             offset=record.offset,
             error=error[:300],
         )
+
+
+class _RewindLostTopics(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A broker that lost its data makes the group join again: check before fetching."""
+
+    def __init__(self, owner: EventConsumer, consumer: AIOKafkaConsumer) -> None:
+        self.owner = owner
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        await self.owner.rewind_lost_topics(self.consumer)

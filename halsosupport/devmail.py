@@ -44,7 +44,13 @@ REFUSAL = "421 4.3.2 Service not available, try again later"
 
 class MaildirHandler:
     """Writes each accepted message to `directory` atomically (temp file, then rename).
-    Until `refuse_until` (time.monotonic()) it refuses every sender with a transient 421."""
+    Until `refuse_until` (time.monotonic()) it refuses every sender with a transient 421.
+
+    A message whose Message-ID is already in the mailbox is accepted and not stored again, as
+    mail systems that honour Message-IDs do: the notifier resends with the same Message-ID when
+    a crash left it unknown whether a message went. Each such repeat is listed, one line each,
+    in `repeats.txt` (arrival time and Message-ID), so none goes unseen.
+    """
 
     def __init__(self, directory: Path, *, refuse_until: float | None = None) -> None:
         self.directory = directory
@@ -52,6 +58,7 @@ class MaildirHandler:
         self.refuse_until = refuse_until
         self.refused = 0
         self._counter = itertools.count()
+        self._stored: set[str] | None = None  # Message-IDs in the mailbox, read at first use
 
     def refusing(self) -> bool:
         return self.refuse_until is not None and time.monotonic() < self.refuse_until
@@ -69,13 +76,40 @@ class MaildirHandler:
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802
         stamp = datetime.now(UTC).strftime(_STAMP)
-        name = f"{stamp}-{next(self._counter):06d}.eml"
         content = envelope.original_content or b""
+        message_id = _message_id(content)
+        stored = self._stored_ids()
+        if message_id and message_id in stored:
+            with (self.directory / REPEATS).open("a", encoding="utf-8") as repeats:
+                repeats.write(f"{stamp} {message_id}\n")
+            log.info("mail_repeat_dropped", message_id=message_id)
+            return "250 Message accepted for delivery (a repeat of a delivered Message-ID)"
+        name = f"{stamp}-{next(self._counter):06d}.eml"
         temporary = self.directory / f".{name}.tmp"
         temporary.write_bytes(content)
         temporary.rename(self.directory / name)
+        if message_id:
+            stored.add(message_id)
         log.info("mail_stored", file=name, recipients=len(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
+
+    def _stored_ids(self) -> set[str]:
+        if self._stored is None:
+            self._stored = {
+                message_id
+                for path in self.directory.glob("*.eml")
+                if (message_id := _message_id(path.read_bytes()))
+            }
+        return self._stored
+
+
+REPEATS = "repeats.txt"
+
+
+def _message_id(content: bytes) -> str | None:
+    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(content)
+    value = headers.get("Message-ID")
+    return str(value).strip() or None if value is not None else None
 
 
 # --- reading the mailbox ----------------------------------------------------------------------

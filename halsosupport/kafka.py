@@ -117,3 +117,59 @@ def read_all(
                 on_progress(done, max(total, done))
     finally:
         consumer.close()
+
+
+UNKNOWN_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION
+NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000"  # a broker without topic ids (before 2.8)
+
+
+def describe_topic_ids(admin: KafkaAdminClient, topics: set[str]) -> dict[str, str | None]:
+    """Each topic's id on the broker (Metadata v10+, KIP-516): a topic made again, e.g. by a
+    broker that lost its data, has a new one. None for a topic the broker does not have."""
+    found: dict[str, str | None] = {}
+    for topic in admin.describe_topics(sorted(topics)):
+        if topic["error_code"] == UNKNOWN_TOPIC:
+            found[topic["name"]] = None
+        elif topic["error_code"]:
+            raise KafkaError(f"metadata of {topic['name']}: error {topic['error_code']}")
+        else:
+            found[topic["name"]] = str(topic["topic_id"] or NO_TOPIC_ID)
+    return found
+
+
+class TopicWatch:
+    """Notices a broker that lost topics: their ids changed (or they are gone) since first seen.
+    For consumers, whose positions and committed offsets do not hold on a topic made anew."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topics: list[str],
+        *,
+        security: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = set(topics)
+        self.security = dict(security or {})
+        self.known: dict[str, str] = {}
+
+    def lost(self) -> list[str]:
+        """The topics lost since the last call (blocking: call it from a thread)."""
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id="hs-topic-watch",
+            request_timeout_ms=3_000,
+            bootstrap_timeout_ms=3_000,
+            **self.security,
+        )
+        try:
+            current = describe_topic_ids(admin, self.topics)
+        finally:
+            admin.close()
+        lost = sorted(t for t, i in current.items() if t in self.known and i != self.known[t])
+        for topic, topic_id in current.items():
+            if topic_id is None:
+                self.known.pop(topic, None)  # gone: whatever comes back is new
+            elif topic_id != NO_TOPIC_ID:
+                self.known[topic] = topic_id
+        return lost

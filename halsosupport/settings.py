@@ -59,6 +59,9 @@ class CommonSettings(BaseSettings):
     # + 1, so faust's table recovery stops inside a multi-record batch and loses the state written
     # after it. One record per batch keeps recovery exact there; leave it off on Apache Kafka.
     kafka_one_record_per_batch: bool = False
+    # How often each service checks that the broker still has its topics (their topic ids): a
+    # broker that lost its data is then replayed to (intake) and read again from the start.
+    kafka_broker_check_interval_s: float = 5.0
     # TLS and SASL towards the broker (halsosupport/kafka_security.py applies them to every
     # client). PLAINTEXT suits the embedded broker on one machine only.
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"

@@ -36,6 +36,7 @@ def bootstrap(settings: IntakeSettings, *, clock: Clock | None = None) -> Intake
         bootstrap_servers=settings.kafka_bootstrap_servers,
         poll_interval_s=settings.outbox_poll_interval_s,
         batch_size=settings.outbox_batch_size,
+        broker_check_interval_s=settings.kafka_broker_check_interval_s,
         security=kafka_python_security(settings),
     )
     return IntakeRuntime(

@@ -313,6 +313,7 @@ def _send_one(
         log.error("message_unrenderable", message_id=message_id, error=type(error).__name__)
         _finish(message_id, uow_factory, clock, status="failed", error="rendering failed")
         return
+    _claim([message_id], uow_factory, clock)
     try:
         provider_id = _deliver(channels, channel, address, rendered, _message_id(message))
     except TransientSendError as error:
@@ -401,6 +402,7 @@ def _send_digest(
         for i in sending:
             _finish(i, uow_factory, clock, status="failed", error="rendering failed")
         return
+    _claim(sending, uow_factory, clock)
     try:
         _deliver(channels, domain.EMAIL, address, rendered, _id_of(digest_key))
     except TransientSendError as error:
@@ -415,6 +417,23 @@ def _send_digest(
         _finish(i, uow_factory, clock, status="sent", subject=rendered.subject)
 
 
+def _claim(ids: list[int], uow_factory: UowFactory, clock: Clock) -> None:
+    """Note that these messages go to their provider now. A claim still there on a later round
+    means the process died before it recorded the outcome: the provider may have accepted the
+    message, so the resend (same Message-ID, for the receiving side to drop a repeat) is
+    marked in doubt."""
+    with uow_factory() as uow:
+        for message_id in ids:
+            message = uow.message(message_id)
+            assert message is not None
+            if message.sending_at is not None:
+                message.in_doubt = True
+                log.warning("message_in_doubt_resent", message_id=message_id)
+            message.sending_at = clock.now()
+            uow.session.add(message)
+        uow.commit()
+
+
 def _id_of(key: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{digest}@halsosupport>"
@@ -422,7 +441,12 @@ def _id_of(key: str) -> str:
 
 def _message_id(message: Message) -> str:
     """Derived from the dedupe key: a resend after a crash carries the same id."""
-    return _id_of(message.dedupe_key)
+    return message_id_of(message.dedupe_key)
+
+
+def message_id_of(dedupe_key: str) -> str:
+    """The Message-ID of the mail for a message with this dedupe key."""
+    return _id_of(dedupe_key)
 
 
 def _missing(message: Message, address: _Address | None) -> str:
@@ -492,6 +516,7 @@ def _defer(
         deferral = decide(message)
         message.attempts = deferral.attempts
         message.last_error = deferral.error
+        message.sending_at = None
         reason = _error_code(deferral.error)
         if deferral.next_attempt_at is None:
             message.status = "failed"
@@ -530,6 +555,7 @@ def _finish(
                 message.status = status
                 message.attempts += 1
                 message.last_error = error
+                message.sending_at = None
                 if status == "sent":
                     message.sent_at = clock.now()
                     message.subject = subject

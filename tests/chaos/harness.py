@@ -11,12 +11,12 @@ service's own record with what intake accepted:
 - the triggers topic holds exactly the trigger events the rule engine derives from the reports
   intake published (by event id: the engine's ids are deterministic, so a replay is the same);
 - every mail the notifier sent is on the mail server once (the Message-ID is derived from the
-  notifier's dedupe key), every sick report brought its manager mail and every trigger its mails.
+  notifier's dedupe key), every sick report brought its manager mail and every trigger its mails;
+  the mail server was handed a Message-ID twice only for a mail the notifier sent again in doubt.
 """
 
 import email
 import email.policy
-import hashlib
 import os
 import signal
 import time
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from halsosupport import processes
 from halsosupport.auth import Role, issue_token
 from halsosupport.db import make_engine, service_database_url
+from halsosupport.devmail import REPEATS
 from halsosupport.embedded_broker import EmbeddedBroker
 from halsosupport.kafka import read_all
 from halsosupport.localtime import local_date
@@ -40,7 +41,8 @@ from halsosupport.settings import CommonSettings
 from halsosupport.supervisor import CLI, Ports, System, start_system
 from schemas import decode
 from schemas.topics import REPORTS, TRIGGERS
-from schemas.triggers import TriggerFired
+from schemas.triggers import RecipientRole, TriggerFired
+from services.notifier.handlers import message_id_of
 from services.triggers.policy import DEFAULT_POLICY, load_policy
 from services.triggers.simulate import run_employee
 
@@ -239,6 +241,12 @@ class ChaosSystem:
             for p in sorted((self.var_dir / "mail").glob("*.eml"))
         ]
 
+    def mail_repeats(self) -> list[str]:
+        """Message-IDs the mail server was handed again after storing them (and dropped)."""
+        path = self.var_dir / "mail" / REPEATS
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [line.split(" ", 1)[1] for line in lines]
+
     def assert_exactly_once(self, timeout_s: float = SETTLE_S) -> None:
         """Wait for the system to settle, then check every effect happened exactly once."""
         wait_for(
@@ -278,9 +286,18 @@ class ChaosSystem:
                 if value is not None and value not in self.injected
             )
 
-        eventually_true(
-            lambda: set(triggers_on_topic()) == expected, timeout_s, "the expected triggers"
-        )
+        seen: set[str] = set()
+
+        def expected_on_topic() -> bool:
+            seen.clear()
+            seen.update(triggers_on_topic())
+            return seen == expected
+
+        try:
+            eventually_true(expected_on_topic, timeout_s, "the expected triggers")
+        except AssertionError as error:
+            missing, extra = sorted(expected - seen), sorted(seen - expected)
+            raise AssertionError(f"{error}: missing {missing}, not expected {extra}") from None
         fired = [
             decode(value)
             for _, value in read_all(self.bootstrap, TRIGGERS, idle_timeout_s=1)
@@ -293,37 +310,6 @@ class ChaosSystem:
         # a redelivered copy carries the same event id; a second firing would not
         assert fired_ids and all(len(ids) == 1 for ids in fired_ids.values()), fired_ids
 
-        def settled_mail() -> bool:
-            waiting = self.rows(
-                "notifier", "select id from message where status = 'pending' and channel='email'"
-            )
-            return not waiting
-
-        eventually_true(settled_mail, timeout_s, "the notifier to send every mail")
-
-        def mail_is_what_was_sent() -> bool:
-            """The mail on the server is the mail the notifier marked sent: the Message-ID is
-            derived from the dedupe key as the notifier derives it."""
-            keys = self.rows(
-                "notifier", "select dedupe_key from message where channel='email' and status='sent'"
-            )
-            return settled_mail() and {str(m["Message-ID"]) for m in self.mails()} == {
-                f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@halsosupport>" for (key,) in keys
-            }
-
-        eventually_true(mail_is_what_was_sent, timeout_s, "the mail to match what was sent")
-        sent = self.rows(
-            "notifier",
-            "select source_event_id, template from message where channel='email' and status='sent'",
-        )
-        message_ids = Counter(m["Message-ID"] for m in self.mails())
-        assert [m for m, n in message_ids.items() if n > 1] == [], "a mail arrived twice"
-        assert len(message_ids) == len(sent)
-        failed = self.rows(
-            "notifier",
-            "select template, last_error from message where channel='email' and status='failed'",
-        )
-        assert failed == [], f"mail given up on: {failed}"
         sick_ids = {
             r[0]
             for r in self.rows(
@@ -332,10 +318,67 @@ class ChaosSystem:
                 "and payload like '%\"SickReported\"%'",
             )
         }
+        # Every sick report and every trigger for the manager must bring a mail: wait until the
+        # notifier recorded them all (a restarted notifier rejoins its group first) and sent them.
+        for_manager = {
+            str(event.event_id)
+            for event in fired
+            if isinstance(event, TriggerFired) and RecipientRole.MANAGER in event.recipient_roles
+        }
+
+        def settled_mail() -> bool:
+            recorded = {
+                r[0]
+                for r in self.rows(
+                    "notifier", "select source_event_id from message where channel='email'"
+                )
+            }
+            waiting = self.rows(
+                "notifier",
+                "select id from message where (status = 'pending' or sending_at is not null) "
+                "and channel='email'",
+            )
+            return (sick_ids | for_manager) <= recorded and not waiting
+
+        eventually_true(settled_mail, timeout_s, "the notifier to record and send every mail")
+
+        def mail_is_what_was_sent() -> bool:
+            """The mail on the server is the mail the notifier marked sent (the Message-ID is
+            derived from the dedupe key as the notifier derives it)."""
+            keys = self.rows(
+                "notifier", "select dedupe_key from message where channel='email' and status='sent'"
+            )
+            return settled_mail() and {str(m["Message-ID"]) for m in self.mails()} == {
+                message_id_of(key) for (key,) in keys
+            }
+
+        eventually_true(mail_is_what_was_sent, timeout_s, "the mail to match what was sent")
+        failed = self.rows(
+            "notifier",
+            "select template, last_error from message where channel='email' and status='failed'",
+        )
+        assert failed == [], f"mail given up on: {failed}"
+        sent = self.rows(
+            "notifier",
+            "select source_event_id, template from message where channel='email' and status='sent'",
+        )
+        message_ids = Counter(m["Message-ID"] for m in self.mails())
+        assert [m for m, n in message_ids.items() if n > 1] == [], "a mail arrived twice"
+        # The mail server keeps one copy per Message-ID and lists every repeat it was handed: a
+        # repeat is only right for a message the notifier knows it sent again in doubt (it died
+        # between the server's acceptance and its own record of it).
+        in_doubt = {
+            message_id_of(key)
+            for (key,) in self.rows("notifier", "select dedupe_key from message where in_doubt")
+        }
+        repeats = self.mail_repeats()
+        assert set(repeats) <= in_doubt, "a mail was sent twice, not known to be in doubt"
+        assert len(repeats) == len(set(repeats)), "a mail in doubt was sent more than twice"
+        assert len(message_ids) == len(sent)
         mailed_for = {source for source, _ in sent}
         assert sick_ids <= mailed_for, "a sick report without its manager mail"
         assert mailed_for <= report_ids | expected, "a mail for an event intake never recorded"
-        assert expected & mailed_for, "no trigger brought a mail"
+        assert for_manager and for_manager <= mailed_for, "a trigger without its manager mail"
 
 
 def distinct_free_ports(names: list[str]) -> dict[str, int]:

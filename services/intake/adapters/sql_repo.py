@@ -10,6 +10,7 @@ from halsosupport.db import UnitOfWork
 from schemas import encode
 from schemas.envelope import Event
 from services.intake.adapters.tables import (
+    BrokerTopic,
     Contact,
     Department,
     Employee,
@@ -241,8 +242,18 @@ class SqlUnitOfWork(UnitOfWork):
 
     def mark_published(self, ids: list[int], *, at: datetime) -> None:
         self.session.execute(
-            sa.update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(published_at=at)
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.published_at).is_(None))
+            .values(published_at=at)
         )
+
+    def broker_topic_ids(self) -> dict[str, str]:
+        """The topic ids the relay last published to, by topic name."""
+        return {row.topic: row.topic_id for row in self.session.exec(select(BrokerTopic))}
+
+    def record_broker_topic_ids(self, topic_ids: dict[str, str], *, at: datetime) -> None:
+        for topic, topic_id in topic_ids.items():
+            self.session.merge(BrokerTopic(topic=topic, topic_id=topic_id, recorded_at=at))
 
     def outbox_lag(self) -> tuple[int, datetime | None]:
         """How many events wait for the broker, and since when."""

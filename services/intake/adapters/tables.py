@@ -148,6 +148,17 @@ class OutboxMessage(IntakeTable, table=True):
     )
 
 
+class BrokerTopic(IntakeTable, table=True):
+    """The identity (Kafka topic id) of each topic as the relay last published to it: a topic
+    whose id changed, or that is gone, was lost with the broker's data and is replayed."""
+
+    __tablename__ = "broker_topic"
+
+    topic: str = Field(primary_key=True, max_length=128)
+    topic_id: str = Field(max_length=36)
+    recorded_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
 class Exemption(IntakeTable, table=True):
     """HR's exemption of one employee from one trigger rule, as it stands; lifting removes it.
     `why` (often a diagnosis) stays here: the events carry only the terms."""

@@ -233,3 +233,8 @@ class SqlUnitOfWork(UnitOfWork):
     def counts_by_status(self) -> dict[str, int]:
         rows = self.session.exec(select(Message.status, func.count()).group_by(Message.status))
         return {status: int(count) for status, count in rows}
+
+    def count_in_doubt(self) -> int:
+        """Messages sent again after a crash left it unknown whether the provider had them."""
+        query = select(func.count()).select_from(Message).where(col(Message.in_doubt).is_(True))
+        return int(self.session.exec(query).one())

@@ -90,3 +90,8 @@ class Message(NotifierTable, table=True):
     provider_id: str | None = Field(default=None, max_length=64, index=True)  # Twilio's SID
     delivery_status: str | None = Field(default=None, max_length=16)  # from Twilio callbacks
     failure_published: bool = False  # NotificationFailed is on the notifications topic
+    # Set just before the message is handed to its provider, cleared once the outcome is
+    # recorded. Still set on a later round: the process died in between, and whether the
+    # provider accepted it is unknown; it is sent again with the same Message-ID, in doubt.
+    sending_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    in_doubt: bool = False

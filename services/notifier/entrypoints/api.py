@@ -120,6 +120,7 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
         rt: NotifierRuntime = request.app.state.runtime
         with rt.uow() as uow:
             messages = uow.counts_by_status()
+            in_doubt = uow.count_in_doubt()
         return {
             "status": "ok",
             "service": "notifier",
@@ -127,6 +128,7 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
             "sender_error": request.app.state.sender.last_error,
             "messages": messages,
             "failed": messages.get("failed", 0),
+            "sent_again_in_doubt": in_doubt,
         }
 
     @app.get("/v1/messages/failed", dependencies=[Depends(require_role(Role.ADMIN))])

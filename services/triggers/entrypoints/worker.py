@@ -3,10 +3,16 @@
 Run with `halsosupport triggers`. Per employee it keeps the spells of the longest window plus a
 margin in a faust table (changelog-backed); on each report it recomputes the occasions and
 sends what the rules decide to `halsosupport.triggers.v1`, keyed by employee id.
+
+A broker that lost its data (the reports topic came back with a new topic id) took the trigger
+events and the table's changelog with it: the worker then reads the reports again from the
+start and drops each employee's state at their first report, so the state and the trigger
+events are rebuilt, with the same deterministic ids (the notifier and stats drop repeats).
 """
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,10 +20,11 @@ import faust
 import structlog
 
 from halsosupport.consumer import backoff_s, deadletter_value
-from halsosupport.kafka_security import faust_security
+from halsosupport.kafka import TopicWatch, ensure_topics
+from halsosupport.kafka_security import faust_security, kafka_python_security
 from schemas import decode, encode
 from schemas.directory import EmployeeErased
-from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
+from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS, TopicSpec
 from services.triggers.domain import Policy
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
@@ -25,10 +32,14 @@ from services.triggers.settings import TriggersSettings
 log = structlog.get_logger("triggers.worker")
 
 REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPORTS)
+COMPACTED = {"cleanup.policy": "compact"}
 
 
-def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
-    """The faust app with its one agent; nothing is connected until the worker starts."""
+def create_app(
+    settings: TriggersSettings, policy: Policy, watch: TopicWatch | None = None
+) -> faust.App:
+    """The faust app with its one agent; nothing is connected until the worker starts.
+    `watch`: the reports topic's identity, as first seen (see `run`)."""
     rebalance_s = settings.kafka_rebalance_timeout_s
     app = faust.App(
         settings.triggers_app_id,
@@ -69,7 +80,12 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0}
+    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0,
+                "broker_losses_noticed": 0}  # fmt: skip
+    watch = watch or reports_watch(settings)
+    # Since the last broker loss: employees whose state was dropped at their first report
+    # (None: no loss seen since the worker started).
+    rebuilt: dict[str, set[str] | None] = {"employees": None}
 
     def now() -> datetime:
         return datetime.now(UTC) + timedelta(days=settings.triggers_clock_offset_days)
@@ -112,13 +128,22 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
                 event = decode(message.value)
                 if not isinstance(event, ReportEvent):
                     raise ValueError(f"{event.event_type} does not belong on {REPORTS}")
-                state = EmployeeState.from_json(states.get(event.employee_id))
+                known = states.get(event.employee_id)
+                reset = rebuilt["employees"]
+                if reset is not None and event.employee_id not in reset:
+                    reset.add(event.employee_id)
+                    known = None  # built before the broker lost its data: build it again
+                state = EmployeeState.from_json(known)
                 new_state, out = apply_report(state, event, policy)
             except Exception as error:  # invalid message, or a bug on this message
                 await deadletter_message(message, f"{type(error).__name__}: {error}")
                 continue
-            states[event.employee_id] = new_state.to_json()
+            # The trigger events first, then the state that records them as announced: a worker
+            # killed in between decides again on the redelivered report and sends the same events
+            # (same ids; consumers drop repeats). The other order loses them: the state would
+            # say "announced" for events that never reached the broker.
             await send_triggers(event.employee_id, out)
+            states[event.employee_id] = new_state.to_json()
             counters["applied"] += 1
 
     @app.timer(interval=settings.triggers_tick_interval_s)
@@ -168,9 +193,47 @@ def create_app(settings: TriggersSettings, policy: Policy) -> faust.App:
             state = EmployeeState.from_json(states.get(employee_id))
             new_state, out = tick(state, employee_id, policy, moment)
             if out:
+                await send_triggers(employee_id, out)  # before the state, as for reports
                 states[employee_id] = new_state.to_json()
-                await send_triggers(employee_id, out)
             counters["ticks"] += 1
+
+    async def rebuild_if_broker_lost_data() -> None:
+        try:
+            lost = await asyncio.to_thread(watch.lost)
+        except Exception as error:  # the broker is away: the next check will tell
+            log.debug("topic_check_failed", error=str(error))
+            return
+        if not lost:
+            return
+        counters["broker_losses_noticed"] += 1
+        rebuilt["employees"] = set()
+        rewound = [tp for tp in app.consumer.assignment() if tp.topic == REPORTS]
+        log.warning(
+            "broker_lost_data",
+            topics=lost,
+            partitions=len(rewound),
+            action="rebuilding the employee states from the start of the reports",
+        )
+        # faust makes its own topics only when it starts: make them again, as it would have.
+        internal = (
+            TopicSpec(states.changelog_topic.get_topic_name(), REPORT_PARTITIONS, COMPACTED),
+            TopicSpec(ticks.get_topic_name(), REPORT_PARTITIONS),
+        )
+        await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap_servers, internal,
+                                security=kafka_python_security(settings))  # fmt: skip
+        if rewound:
+            # seek_wait, not seek: it moves the positions in the consumer's own thread (faust
+            # runs aiokafka in a thread of its own; `seek` from here stalled the stream).
+            await app.consumer.seek_wait(dict.fromkeys(rewound, 0))
+
+    @app.on_partitions_assigned.connect
+    async def check_broker_on_assignment(_app: Any, _assigned: Any = None, **_kw: Any) -> None:
+        """A broker that lost its data makes the group join again: check before fetching."""
+        await rebuild_if_broker_lost_data()
+
+    @app.timer(interval=settings.kafka_broker_check_interval_s)
+    async def check_broker() -> None:
+        await rebuild_if_broker_lost_data()
 
     @app.page("/healthz")
     async def healthz(web: Any, _request: Any) -> Any:
@@ -204,10 +267,27 @@ async def send_until_accepted(topic: faust.TopicT, key: bytes | None, value: byt
             attempt += 1
 
 
+def reports_watch(settings: TriggersSettings) -> TopicWatch:
+    return TopicWatch(
+        settings.kafka_bootstrap_servers, [REPORTS], security=kafka_python_security(settings)
+    )
+
+
 def run(settings: TriggersSettings, policy: Policy) -> None:
     """Start the worker and block until it is stopped (SIGINT/SIGTERM)."""
     settings.triggers_data_dir.mkdir(parents=True, exist_ok=True)  # faust does not create it
-    app = create_app(settings, policy)
+    # The reports topic's id before anything is consumed, to tell a broker's loss from.
+    watch = reports_watch(settings)
+    attempt = 0
+    while True:
+        try:
+            watch.lost()
+            break
+        except Exception as error:  # the broker is not there yet: wait for it
+            log.warning("broker_unavailable", error=str(error))
+            time.sleep(backoff_s(attempt, cap=5.0))
+            attempt += 1
+    app = create_app(settings, policy, watch)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     log.info(
         "triggers_starting",
