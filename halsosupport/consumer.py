@@ -105,6 +105,7 @@ class EventConsumer:
             settings.kafka_bootstrap_servers, topics, security=kafka_python_security(settings)
         )
         self._checked_at = 0.0
+        self._one_check_at_a_time = asyncio.Lock()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -159,23 +160,29 @@ class EventConsumer:
                 if not records:
                     continue
                 await self._process(records, producer)
+                # Never commit positions read before a loss onto the new broker's topics: they
+                # would skip what it gets again. Checked before committing, at most once a second.
+                if time.monotonic() - self._checked_at >= 1.0:
+                    if await self.rewind_lost_topics(consumer):
+                        continue
                 await consumer.commit()
         finally:
             self._consumer = None
             await consumer.stop()
             await producer.stop()
 
-    async def rewind_lost_topics(self, consumer: AIOKafkaConsumer) -> None:
-        """Read a topic the broker lost again from its start (checked at every assignment and
-        every `kafka_broker_check_interval_s`)."""
+    async def rewind_lost_topics(self, consumer: AIOKafkaConsumer) -> bool:
+        """Read a topic the broker lost again from its start (checked at every assignment,
+        every `kafka_broker_check_interval_s` and before committing); True when it did."""
         try:
-            lost = await asyncio.to_thread(self._watch.lost)
+            async with self._one_check_at_a_time:  # kafka-python's client is not thread-safe
+                lost = await asyncio.to_thread(self._watch.lost)
         except Exception as error:  # the broker is away: the next check will tell
             log.debug("topic_check_failed", group=self.group_id, error=str(error))
-            return
+            return False
         self._checked_at = time.monotonic()
         if not lost:
-            return
+            return False
         self.broker_losses += 1
         rewound = [tp for tp in consumer.assignment() if tp.topic in lost]
         log.warning(
@@ -187,6 +194,7 @@ class EventConsumer:
         )
         if rewound:
             await consumer.seek_to_beginning(*rewound)
+        return True
 
     async def _start_with_retry(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer

@@ -5,13 +5,17 @@ margin in a faust table (changelog-backed); on each report it recomputes the occ
 sends what the rules decide to `halsosupport.triggers.v1`, keyed by employee id.
 
 A broker that lost its data (the reports topic came back with a new topic id) took the trigger
-events and the table's changelog with it: the worker then reads the reports again from the
-start and drops each employee's state at their first report, so the state and the trigger
-events are rebuilt, with the same deterministic ids (the notifier and stats drop repeats).
+events, the table's changelog and the group's offsets with it: the worker then starts itself
+again in the same process (exec). Starting on such a broker is a rebuild: an empty changelog,
+no committed offsets, so every report is read from the start and the trigger events come out
+again with the same deterministic ids (the notifier and stats drop repeats). Rewinding faust in
+place instead left its private read and commit offsets stale and lost reports now and then.
 """
 
 import asyncio
 import json
+import os
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,11 +24,11 @@ import faust
 import structlog
 
 from halsosupport.consumer import backoff_s, deadletter_value
-from halsosupport.kafka import TopicWatch, ensure_topics
+from halsosupport.kafka import TopicWatch
 from halsosupport.kafka_security import faust_security, kafka_python_security
 from schemas import decode, encode
 from schemas.directory import EmployeeErased
-from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS, TopicSpec
+from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
 from services.triggers.domain import Policy
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
@@ -32,7 +36,10 @@ from services.triggers.settings import TriggersSettings
 log = structlog.get_logger("triggers.worker")
 
 REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPORTS)
-COMPACTED = {"cleanup.policy": "compact"}
+# How many broker losses this worker restarted for, kept across the exec for /healthz.
+LOSSES_BEFORE_RESTART = "TRIGGERS_BROKER_LOSSES_NOTICED"
+# The command's arguments as started (faust rewrites sys.argv for its own command line).
+COMMAND_LINE: list[str] = sys.argv[1:]
 
 
 def create_app(
@@ -80,12 +87,10 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
     )
+    losses = int(os.environ.get(LOSSES_BEFORE_RESTART, "0"))
     counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0,
-                "broker_losses_noticed": 0}  # fmt: skip
+                "broker_losses_noticed": losses}  # fmt: skip
     watch = watch or reports_watch(settings)
-    # Since the last broker loss: employees whose state was dropped at their first report
-    # (None: no loss seen since the worker started).
-    rebuilt: dict[str, set[str] | None] = {"employees": None}
 
     def now() -> datetime:
         return datetime.now(UTC) + timedelta(days=settings.triggers_clock_offset_days)
@@ -119,6 +124,11 @@ def create_app(
         # Exceptions are handled here, not left to faust: its supervisor would restart the
         # agent and acknowledge the failing message, losing it.
         async for message in stream.events():
+            # Checked before applying, at most once a second: a report read from a broker that
+            # lost its data must not be applied to state built before (nor its state written
+            # to a changelog the broker made up on the spot).
+            if time.monotonic() - checked["at"] >= 1.0:
+                await restart_if_broker_lost_data()
             structlog.contextvars.bind_contextvars(
                 topic=message.message.topic,
                 partition=message.message.partition,
@@ -128,12 +138,7 @@ def create_app(
                 event = decode(message.value)
                 if not isinstance(event, ReportEvent):
                     raise ValueError(f"{event.event_type} does not belong on {REPORTS}")
-                known = states.get(event.employee_id)
-                reset = rebuilt["employees"]
-                if reset is not None and event.employee_id not in reset:
-                    reset.add(event.employee_id)
-                    known = None  # built before the broker lost its data: build it again
-                state = EmployeeState.from_json(known)
+                state = EmployeeState.from_json(states.get(event.employee_id))
                 new_state, out = apply_report(state, event, policy)
             except Exception as error:  # invalid message, or a bug on this message
                 await deadletter_message(message, f"{type(error).__name__}: {error}")
@@ -197,43 +202,29 @@ def create_app(
                 states[employee_id] = new_state.to_json()
             counters["ticks"] += 1
 
-    async def rebuild_if_broker_lost_data() -> None:
+    checked = {"at": time.monotonic()}
+
+    one_check_at_a_time = asyncio.Lock()  # the watch's kafka-python client is not thread-safe
+
+    async def restart_if_broker_lost_data() -> None:
+        checked["at"] = time.monotonic()
         try:
-            lost = await asyncio.to_thread(watch.lost)
+            async with one_check_at_a_time:
+                lost = await asyncio.to_thread(watch.lost)
         except Exception as error:  # the broker is away: the next check will tell
             log.debug("topic_check_failed", error=str(error))
             return
-        if not lost:
-            return
-        counters["broker_losses_noticed"] += 1
-        rebuilt["employees"] = set()
-        rewound = [tp for tp in app.consumer.assignment() if tp.topic == REPORTS]
-        log.warning(
-            "broker_lost_data",
-            topics=lost,
-            partitions=len(rewound),
-            action="rebuilding the employee states from the start of the reports",
-        )
-        # faust makes its own topics only when it starts: make them again, as it would have.
-        internal = (
-            TopicSpec(states.changelog_topic.get_topic_name(), REPORT_PARTITIONS, COMPACTED),
-            TopicSpec(ticks.get_topic_name(), REPORT_PARTITIONS),
-        )
-        await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap_servers, internal,
-                                security=kafka_python_security(settings))  # fmt: skip
-        if rewound:
-            # seek_wait, not seek: it moves the positions in the consumer's own thread (faust
-            # runs aiokafka in a thread of its own; `seek` from here stalled the stream).
-            await app.consumer.seek_wait(dict.fromkeys(rewound, 0))
+        if lost:
+            restart_to_rebuild(lost, counters["broker_losses_noticed"] + 1)
 
     @app.on_partitions_assigned.connect
     async def check_broker_on_assignment(_app: Any, _assigned: Any = None, **_kw: Any) -> None:
         """A broker that lost its data makes the group join again: check before fetching."""
-        await rebuild_if_broker_lost_data()
+        await restart_if_broker_lost_data()
 
     @app.timer(interval=settings.kafka_broker_check_interval_s)
     async def check_broker() -> None:
-        await rebuild_if_broker_lost_data()
+        await restart_if_broker_lost_data()
 
     @app.page("/healthz")
     async def healthz(web: Any, _request: Any) -> Any:
@@ -250,6 +241,19 @@ def create_app(
         )
 
     return app
+
+
+def restart_to_rebuild(lost: list[str], losses: int) -> None:
+    """Replace this process with a fresh worker (same pid, so a supervisor sees no exit)."""
+    log.warning(
+        "broker_lost_data",
+        topics=lost,
+        action="starting again to rebuild the employee states from the start of the reports",
+    )
+    os.environ[LOSSES_BEFORE_RESTART] = str(losses)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "halsosupport.cli", *COMMAND_LINE])
 
 
 async def send_until_accepted(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
