@@ -14,11 +14,13 @@ Environment: BENCH_EMPLOYEES, BENCH_YEARS, BENCH_REPLAY_LIMIT (replay only the f
 """
 
 import asyncio
+import json
 import os
 import struct
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,7 +165,9 @@ def _applied(name: str, port: int) -> int:
     return int(health["applied"])
 
 
-def engine_alone(events: list[tuple[bytes, bytes]]) -> float:
+def engine_alone(events: list[tuple[bytes, bytes]]) -> tuple[float, dict[str, float]]:
+    """Events/s of the rule engine in this process, and what the worker's table then holds per
+    employee: the JSON it keeps (and writes to the changelog) and that JSON's memory in Python."""
     policy = load_policy(DEFAULT_POLICY)
     states: dict[str, EmployeeState] = {}
     started = time.perf_counter()
@@ -171,7 +175,18 @@ def engine_alone(events: list[tuple[bytes, bytes]]) -> float:
         event = decode(value)
         state = states.get(event.employee_id) or EmployeeState()
         states[event.employee_id], _ = apply_report(state, event, policy)
-    return len(events) / (time.perf_counter() - started)
+    rate = len(events) / (time.perf_counter() - started)
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    table = {employee_id: state.to_json() for employee_id, state in states.items()}
+    held = sum(s.size for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    tracemalloc.stop()
+    json_bytes = sum(len(json.dumps(value)) for value in table.values())
+    return rate, {
+        "triggers_state_employees": len(table),
+        "triggers_state_json_bytes_per_employee": round(json_bytes / len(table)),
+        "triggers_state_memory_bytes_per_employee": round(held / len(table)),
+    }
 
 
 def main() -> None:
@@ -190,7 +205,7 @@ def main() -> None:
             stats = service_replay("stats", broker.bootstrap_servers, total, work)
         finally:
             broker.stop()
-    engine = engine_alone(events[: min(total, 200_000)])
+    engine, state_size = engine_alone(events[: min(total, 200_000)])
     figures = {
         "events": total,
         "event_bytes": size,
@@ -203,6 +218,7 @@ def main() -> None:
         "rule_engine_alone_per_s": round(engine),
         "triggers_seconds_including_start": triggers["seconds_including_start"],
         "stats_seconds_including_start": stats["seconds_including_start"],
+        **state_size,
     }
     met = min(figures["triggers_ratio"], figures["stats_ratio"]) >= GOAL_RATIO
     record("replay", figures, goal=f"each service >= {GOAL_RATIO} x raw consume", goal_met=met)
