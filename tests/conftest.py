@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from halsosupport.embedded_broker import EmbeddedBroker
 from halsosupport.kafka import ensure_topics
 from halsosupport.processes import free_port
+from tests.private_postgres import PrivatePostgres, available
 
 POSTGRES_URL = os.environ.get(
     "HALSOSUPPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -116,3 +117,17 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDat
         for schema in list(schemas):
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     engine.dispose()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the test's own, to stop and start (tests/private_postgres.py).
+    Missing tools fail the test rather than skip it: the project's machines and CI have them."""
+    why = available()
+    if why:
+        pytest.fail(f"a private PostgreSQL cluster cannot be made here: {why}")
+    cluster = PrivatePostgres().start()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()

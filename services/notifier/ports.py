@@ -14,7 +14,6 @@ class Mailer(Protocol):
 
     def close(self) -> None:
         """Let go of any connection kept between messages."""
-        ...
 
 
 class SmsSender(Protocol):

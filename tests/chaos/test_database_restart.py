@@ -19,7 +19,6 @@ from halsosupport.supervisor import SERVICES
 from schemas.topics import REPORTS
 from tests.chaos.conftest import SMALL
 from tests.chaos.harness import ChaosDatabase, ChaosSystem, today
-from tests.private_postgres import PrivatePostgres, available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.postgres]
 
@@ -27,21 +26,10 @@ DOWN_S = 4.0 if SMALL else 20.0
 
 
 @pytest.fixture
-def cluster() -> Iterator[PrivatePostgres]:
-    why = available()
-    if why:
-        pytest.skip(f"no private PostgreSQL cluster: {why}")
-    running = PrivatePostgres().start()
-    try:
-        yield running
-    finally:
-        running.remove()
-
-
-@pytest.fixture
-def chaos_pg(tmp_path, cluster) -> Iterator[ChaosSystem]:
+def chaos_pg(tmp_path, private_postgres) -> Iterator[ChaosSystem]:
     system = ChaosSystem(
-        var_dir=tmp_path / "var", database=ChaosDatabase(cluster.url, schema_prefix="chaos_")
+        var_dir=tmp_path / "var",
+        database=ChaosDatabase(private_postgres.url, schema_prefix="chaos_"),
     )
     try:
         yield system.start()
@@ -59,7 +47,9 @@ def probe(chaos: ChaosSystem, employee_id: str, key: str) -> httpx.Response:
 
 
 @pytest.mark.timeout(900)
-def test_a_database_restart_under_load_loses_nothing_and_stores_nothing_half(chaos_pg, cluster):
+def test_a_database_restart_under_load_loses_nothing_and_stores_nothing_half(
+    chaos_pg, private_postgres
+):
     chaos = chaos_pg
     *staff, outsider = chaos.staff_with_a_manager((3 if SMALL else 12) + 1)
     reports = chaos.occasions(staff, 4)
@@ -72,14 +62,14 @@ def test_a_database_restart_under_load_loses_nothing_and_stores_nothing_half(cha
     during = pool.submit(lambda: sum(1 for _ in islice(reports, total // 3)))
     time.sleep(0.3)  # mid-stream
     began = time.monotonic()
-    cluster.down()  # a fast stop ends every session, mid-transaction or not
+    private_postgres.down()  # a fast stop ends every session, mid-transaction or not
     key = uuid.uuid4().hex
     refused = probe(chaos, outsider["employee_id"], key)
     assert refused.status_code == 503, refused.text
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.json()["retry"] is True and "retry" in refused.json()["detail"]
     time.sleep(max(0.0, DOWN_S - (time.monotonic() - began)))
-    cluster.up()
+    private_postgres.up()
     back_after = time.monotonic() - began
 
     accepted = probe(chaos, outsider["employee_id"], key)  # the same key: stored once

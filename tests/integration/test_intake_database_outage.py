@@ -2,29 +2,14 @@
 retry with the same Idempotency-Key once the database is back stores the report once, with its
 outbox event. Runs on a private cluster (tests/private_postgres.py), never the shared server."""
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 
 from halsosupport.db import make_engine, service_database_url
 from tests.conftest import TestDatabase
 from tests.integration.conftest import start_intake
-from tests.private_postgres import PrivatePostgres, available
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    why = available()
-    if why:
-        pytest.skip(f"no private PostgreSQL cluster: {why}")
-    cluster = PrivatePostgres().start()
-    try:
-        yield cluster
-    finally:
-        cluster.remove()
 
 
 def test_a_report_while_the_database_is_away_gets_503_and_its_retry_is_kept_once(

@@ -146,13 +146,17 @@ def script(rng: random.Random) -> list[tuple[date, list]]:
     return batches
 
 
-def test_counts_kept_event_by_event_equal_counting_afresh(database):
-    settings = StatsSettings(
+def settings_on(database) -> StatsSettings:
+    """The stats service on the test's database, with no broker (events are applied directly)."""
+    return StatsSettings(
         database_url=database.url,
         database_schema_prefix=database.schema_prefix,
         kafka_bootstrap_servers="127.0.0.1:1",
     )
-    runtime = bootstrap(settings)
+
+
+def test_counts_kept_event_by_event_equal_counting_afresh(database):
+    runtime = bootstrap(settings_on(database))
     offset = 0
     for seed in range(3):
         for today, events in script(random.Random(seed)):
@@ -181,12 +185,7 @@ def test_counts_kept_event_by_event_equal_counting_afresh(database):
 def test_a_backlog_applied_without_counting_is_counted_once_when_caught_up(database):
     """A replay applies full batches with the counts dropped (`counting=False`); the first
     batch that is not full counts every spell afresh. The result equals counting as we go."""
-    settings = StatsSettings(
-        database_url=database.url,
-        database_schema_prefix=database.schema_prefix,
-        kafka_bootstrap_servers="127.0.0.1:1",
-    )
-    runtime = bootstrap(settings)
+    runtime = bootstrap(settings_on(database))
     rng, offset, last_day = random.Random(11), 0, START
     for seed in range(2):
         for today, events in script(random.Random(seed)):
@@ -213,14 +212,10 @@ def test_a_backlog_applied_without_counting_is_counted_once_when_caught_up(datab
 
 
 def test_figures_are_refused_with_retry_advice_while_a_backlog_is_applied(database):
-    settings = StatsSettings(
-        database_url=database.url,
-        database_schema_prefix=database.schema_prefix,
-        kafka_bootstrap_servers="127.0.0.1:1",
-    )
-    runtime = bootstrap(settings)
-    crisis = {"Authorization": f"Bearer {issue_token(settings, subject='c', role=Role.CRISIS)}"}
-    with TestClient(create_app(settings, runtime)) as client:
+    runtime = bootstrap(settings_on(database))
+    token = issue_token(runtime.settings, subject="c", role=Role.CRISIS)
+    crisis = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(runtime.settings, runtime)) as client:
         assert client.get("/v1/stats/today", headers=crisis).status_code == 200
         runtime.catching_up = True
         refused = client.get("/v1/stats/today", headers=crisis)
