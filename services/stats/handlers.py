@@ -1,6 +1,6 @@
 """Applying events to the read model, keeping the counts per workplace and day exact."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -14,11 +14,10 @@ from schemas.directory import (
 )
 from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellReported
 from schemas.triggers import TriggerFired, TriggerWithdrawn
-from services.stats.adapters.sql_repo import SqlUnitOfWork
+from services.stats.adapters.sql_repo import SpellRow, SqlUnitOfWork
 from services.stats.adapters.tables import (
     Department,
     Employee,
-    Spell,
     TriggerRecord,
     Workplace,
 )
@@ -100,7 +99,7 @@ def apply_batch(
 
     applied = Applied()
 
-    def count(spell: Spell | None, sign: int) -> None:
+    def count(spell: SpellRow | None, sign: int) -> None:
         if spell is not None:
             facts = SpellFacts.of(spell)
             if counting:
@@ -124,7 +123,7 @@ def apply_batch(
             known = uow.spell(event.spell_id)
             count(known, -1)
             corrected = isinstance(event, SpellCorrected)
-            spell = Spell(
+            spell = SpellRow(
                 spell_id=event.spell_id,
                 employee_id=event.employee_id,
                 workplace_id=event.org.workplace_id,
@@ -164,9 +163,9 @@ def apply_batch(
             known = uow.spell(event.spell_id)
             if known is not None:
                 count(known, -1)
-                known.well_from = event.well_from
-                uow.add(known)
-                count(known, 1)
+                well = replace(known, well_from=event.well_from)
+                uow.put_spell(well)
+                count(well, 1)
         elif isinstance(event, EmployeeUpserted):
             before = placed(event.employee_id)
             after = Placements.from_json([p.model_dump(mode="json") for p in event.placements])

@@ -2,8 +2,9 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +26,26 @@ from services.stats.adapters.tables import (
 from services.stats.day_counts import COUNTED, Placements, SpellFacts, Tally
 from services.stats.domain import Org
 
+SPELLS = Spell.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SpellRow:
+    """A row of the spell table (see tables.Spell), as the handlers change it."""
+
+    spell_id: str
+    employee_id: str
+    workplace_id: str
+    department_id: str
+    absence_type: str
+    sick_from: date
+    well_from: date | None = None
+    degree_percent: int = 100
+    reason_category: str | None = None
+    expected_return: date | None = None
+    reported_on: date | None = None
+    corrected: bool = False
+
 
 class SqlUnitOfWork(UnitOfWork):
     """The stats service's queries in one transaction."""
@@ -41,6 +62,8 @@ class SqlUnitOfWork(UnitOfWork):
     def rekey_employee(self, employee_id: str, pseudonym: str) -> None:
         """Erasure: the person's spells and triggers stay, under `pseudonym`, without a name,
         so every count and figure stays the same and nothing leads back to them."""
+        self.write_spells()
+        self._spells.clear()  # their rows change under them
         known = self.session.get(Employee, employee_id)
         if known is not None:
             data = known.model_dump()
@@ -57,44 +80,61 @@ class SqlUnitOfWork(UnitOfWork):
     def upsert(self, row: Department | Workplace | Employee | TriggerRecord) -> None:
         self.session.merge(row)
 
+    # --- spells: plain rows, written once per batch ------------------------------------------
+    # A replay applies a spell's sick and well reports in the same batch: ORM objects built,
+    # validated and flushed one by one were most of its time. The batch's spells are read in one
+    # query, changed as frozen rows in memory, and written in one upsert and one delete.
+
+    def __enter__(self) -> Self:
+        self._spells: dict[str, SpellRow | None] = {}
+        self._spells_written: set[str] = set()
+        return super().__enter__()
+
     def preload_spells(self, spell_ids: set[str]) -> None:
-        """The spells a batch touches, in one query: a query per event (and the flush before
-        each) was most of a replay's time."""
-        query = select(Spell).where(col(Spell.spell_id).in_(spell_ids))
-        found = {s.spell_id: s for s in self.session.exec(query)}
-        self._spells = {spell_id: found.get(spell_id) for spell_id in spell_ids}
+        wanted = sorted(set(spell_ids) - set(self._spells))
+        for chunk in range(0, len(wanted), 5_000):
+            ids = wanted[chunk : chunk + 5_000]
+            query = sa.select(SPELLS).where(SPELLS.c.spell_id.in_(ids))
+            found = {r.spell_id: SpellRow(**r._mapping) for r in self.session.execute(query)}
+            self._spells.update({spell_id: found.get(spell_id) for spell_id in ids})
 
-    def spell(self, spell_id: str) -> Spell | None:
-        known = getattr(self, "_spells", {})
-        if spell_id in known:
-            return known[spell_id]
-        return self.session.get(Spell, spell_id)
+    def spell(self, spell_id: str) -> SpellRow | None:
+        if spell_id not in self._spells:
+            self.preload_spells({spell_id})
+        return self._spells[spell_id]
 
-    def put_spell(self, spell: Spell) -> None:
-        """Insert or replace a spell (no lookup for one the batch preloaded as new)."""
-        known = self.spell(spell.spell_id)
-        if known is None:
-            self.session.add(spell)
-        else:  # persistent, or added earlier in this batch: change it in place
-            for name, value in spell.model_dump().items():
-                setattr(known, name, value)
-            spell = known
-        if hasattr(self, "_spells"):
-            self._spells[spell.spell_id] = spell
-
-    def add(self, row: Spell | TriggerRecord) -> None:
-        self.session.add(row)
+    def put_spell(self, spell: SpellRow) -> None:
+        self._spells[spell.spell_id] = spell
+        self._spells_written.add(spell.spell_id)
 
     def remove_spell(self, spell_id: str) -> None:
-        spell = self.spell(spell_id)
-        if spell is not None:
-            if sa.inspect(spell).pending:  # added earlier in this batch
-                self.session.expunge(spell)
-            else:
-                self.session.delete(spell)
-                self.session.flush()  # before a later event of the batch inserts it again
-            if hasattr(self, "_spells"):
-                self._spells[spell_id] = None
+        self._spells[spell_id] = None
+        self._spells_written.add(spell_id)
+
+    def write_spells(self) -> None:
+        """What the batch changed, before anything reads spells from the database."""
+        if not self._spells_written:
+            return
+        rows = [self._spells[i] for i in sorted(self._spells_written)]
+        gone = [i for i in sorted(self._spells_written) if self._spells[i] is None]
+        if gone:
+            self.session.execute(sa.delete(SPELLS).where(SPELLS.c.spell_id.in_(gone)))
+        kept = [dict(vars(row)) for row in rows if row is not None]
+        if kept:
+            statement = self._upsert_insert()(SPELLS)
+            statement = statement.on_conflict_do_update(
+                index_elements=["spell_id"],
+                set_={c: statement.excluded[c] for c in kept[0] if c != "spell_id"},
+            )
+            self.session.execute(statement, kept)
+        self._spells_written.clear()
+
+    def commit(self) -> None:
+        self.write_spells()
+        super().commit()
+
+    def add(self, row: TriggerRecord) -> None:
+        self.session.add(row)
 
     def workplaces(self) -> list[Workplace]:
         return list(self.session.exec(select(Workplace).order_by(col(Workplace.workplace_id))))
@@ -279,8 +319,12 @@ class SqlUnitOfWork(UnitOfWork):
         placements = self.placements_of({s.employee_id for s in spells})
         return [(s, placements.get(s.employee_id, Placements())) for s in spells]
 
-    def spells_of(self, employee_id: str) -> list[Spell]:
-        return list(self.session.exec(select(Spell).where(Spell.employee_id == employee_id)))
+    def spells_of(self, employee_id: str) -> list[SpellRow]:
+        self.write_spells()
+        query = sa.select(SPELLS).where(SPELLS.c.employee_id == employee_id)
+        spells = [SpellRow(**r._mapping) for r in self.session.execute(query)]
+        self._spells.update({s.spell_id: s for s in spells})
+        return spells
 
     def every_spell_with_placements(self) -> list[tuple[SpellFacts, Placements]]:
         """For building the counts from nothing; plain rows, since there may be millions."""
