@@ -18,6 +18,8 @@ from schemas.envelope import Channel, OrgRef, Source
 from schemas.reports import ReasonVisibility, SickReported, SpellRetracted, WellReported
 from schemas.topics import DEADLETTER, REPORTS, TRIGGERS
 from schemas.triggers import TriggerFired
+from services.triggers.handlers import EmployeeState, apply_report
+from services.triggers.policy import DEFAULT_POLICY, load_policy
 from tests.support import events_on, eventually, publish, random_id, read_topic
 
 SRC = Source(channel=Channel.NURSE, registered_by="n")
@@ -237,5 +239,44 @@ def test_an_erased_employee_starts_again_from_nothing(kafka_bootstrap, tmp_path)
         )
         assert [e.rule_id for e in announced] == ["omtankesamtal", "omtankesamtal"]
         assert [o.sick_from for o in announced[1].occasions] == later
+    finally:
+        processes.stop(worker)
+
+
+@pytest.mark.timeout(240)
+def test_a_worker_far_behind_catches_up_in_bulk_as_the_stream_would_and_goes_on_from_there(
+    kafka_bootstrap, tmp_path
+):
+    """Everything on the reports topic is behind a new group: with the bulk threshold at one
+    report it is all caught up outside faust, and faust then goes on from the offsets and the
+    table state the catch-up left."""
+    first, second, marker = random_id("e"), random_id("e"), random_id("poison")
+    days = [date(2026, 1, 10), date(2026, 3, 2), date(2026, 6, 15), date(2026, 9, 1)]
+    history = reports(first, days)
+    history.append(retraction(first, history[0].spell_id, datetime(2026, 9, 5, 9, tzinfo=UTC)))
+    publish(kafka_bootstrap, *history, *reports(second, days[:3]), raw=[(REPORTS, marker.encode())])
+    expected, state = [], EmployeeState()
+    for event in history:
+        state, out = apply_report(state, event, load_policy(DEFAULT_POLICY))
+        expected.extend(out)
+    app_id, port = random_id("triggers-bulk"), processes.free_port()
+    worker = start_worker(
+        kafka_bootstrap, app_id, port, tmp_path, HALSOSUPPORT_TRIGGERS_CATCH_UP_FROM="1"
+    )
+    try:
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        assert health["caught_up_in_bulk"]["behind_at_start"] >= len(history) + 7
+        assert health["applied"] == health["caught_up_in_bulk"]["applied"] > 0
+        announced = events_on(kafka_bootstrap, TRIGGERS, first)
+        assert [e.event_type for e in announced] == ["TriggerFired", "TriggerWithdrawn"]
+        assert signature(announced) == signature(expected)
+        dead = [json.loads(v) for _, v in read_topic(kafka_bootstrap, DEADLETTER)]
+        assert [d["consumer_group"] for d in dead if marker in (d["value"] or "")] == [app_id]
+        # The fourth occasion of the second employee, live: the three caught up in bulk are
+        # in the state faust restored, and nothing of the first employee is announced again.
+        publish(kafka_bootstrap, *reports(second, days[3:]))
+        (fired,) = eventually(lambda: events_on(kafka_bootstrap, TRIGGERS, second), timeout_s=30)
+        assert fired.rule_id == "omtankesamtal" and [o.sick_from for o in fired.occasions] == days
+        assert signature(events_on(kafka_bootstrap, TRIGGERS, first)) == signature(expected)
     finally:
         processes.stop(worker)

@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp.web
 import faust
 import structlog
 
@@ -29,6 +30,7 @@ from halsosupport.kafka_security import faust_security, kafka_python_security
 from schemas import decode, encode
 from schemas.directory import EmployeeErased
 from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
+from services.triggers import catch_up
 from services.triggers.domain import Policy
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
@@ -43,10 +45,14 @@ COMMAND_LINE: list[str] = sys.argv[1:]
 
 
 def create_app(
-    settings: TriggersSettings, policy: Policy, watch: TopicWatch | None = None
+    settings: TriggersSettings,
+    policy: Policy,
+    watch: TopicWatch | None = None,
+    caught_up: catch_up.Progress | None = None,
 ) -> faust.App:
     """The faust app with its one agent; nothing is connected until the worker starts.
-    `watch`: the reports topic's identity, as first seen (see `run`)."""
+    `watch`: the reports topic's identity, as first seen (see `run`); `caught_up`: what the
+    bulk catch-up before it did."""
     rebalance_s = settings.kafka_rebalance_timeout_s
     app = faust.App(
         settings.triggers_app_id,
@@ -88,7 +94,9 @@ def create_app(
         value_serializer="raw",
     )
     losses = int(os.environ.get(LOSSES_BEFORE_RESTART, "0"))
-    counters = {"applied": 0, "ticks": 0, "triggers_sent": 0, "deadlettered": 0, "erased": 0,
+    caught_up = caught_up or catch_up.Progress()
+    counters = {"applied": caught_up.applied, "ticks": 0, "triggers_sent": caught_up.triggers_sent,
+                "deadlettered": caught_up.deadlettered, "erased": 0,
                 "broker_losses_noticed": losses}  # fmt: skip
     watch = watch or reports_watch(settings)
 
@@ -237,6 +245,7 @@ def create_app(
                 "policy_decided_by": policy.decided_by,
                 "assigned_partitions": len(app.assignor.assigned_actives()),
                 **counters,
+                "caught_up_in_bulk": caught_up.as_json() if caught_up.behind else None,
             }
         )
 
@@ -291,7 +300,9 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
             log.warning("broker_unavailable", error=str(error))
             time.sleep(backoff_s(attempt, cap=5.0))
             attempt += 1
-    app = create_app(settings, policy, watch)
+    caught_up = catch_up.Progress()
+    asyncio.run(catch_up_showing_health(settings, policy, caught_up))
+    app = create_app(settings, policy, watch, caught_up)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     log.info(
         "triggers_starting",
@@ -302,3 +313,38 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
         port=settings.triggers_port,
     )
     worker.execute_from_commandline()
+
+
+async def catch_up_showing_health(
+    settings: TriggersSettings, policy: Policy, progress: catch_up.Progress
+) -> None:
+    """The bulk catch-up, with /healthz answering meanwhile (it can take minutes, and a
+    liveness probe must not take that for a hung worker). A catch-up that fails leaves the
+    rest to faust, from the offsets committed so far."""
+    web = aiohttp.web.Application()
+
+    async def healthz(_request: aiohttp.web.Request) -> aiohttp.web.Response:
+        return aiohttp.web.json_response(
+            {
+                "status": "catching_up",
+                "service": "triggers",
+                "policy": policy.policy_version,
+                "applied": progress.applied,
+                "assigned_partitions": 0,
+                "caught_up_in_bulk": progress.as_json(),
+            }
+        )
+
+    web.router.add_get("/healthz", healthz)
+    runner = aiohttp.web.AppRunner(web)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, settings.triggers_host, settings.triggers_port)
+    await site.start()
+    try:
+        await catch_up.catch_up(settings, policy, progress)
+    except Exception as error:
+        log.warning(
+            "catch_up_stopped", error=f"{type(error).__name__}: {error}", **progress.as_json()
+        )
+    finally:
+        await runner.cleanup()
