@@ -32,6 +32,7 @@ from schemas.directory import EmployeeErased
 from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
 from services.triggers import catch_up
 from services.triggers.domain import Policy
+from services.triggers.entrypoints import transport
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
 
@@ -56,7 +57,8 @@ def create_app(
     rebalance_s = settings.kafka_rebalance_timeout_s
     app = faust.App(
         settings.triggers_app_id,
-        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        broker=f"{transport.register(settings.kafka_fetch_max_wait_ms)}://"
+        f"{settings.kafka_bootstrap_servers}",
         store="memory://",
         datadir=str(settings.triggers_data_dir),
         web_host=settings.triggers_host,
