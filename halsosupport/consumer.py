@@ -8,7 +8,14 @@ then commit the offsets. Nothing is skipped silently.
 - A message whose handling fails on its own, repeatedly, is dead-lettered so the flow goes on.
 - A broker that lost its data (its topics came back with new topic ids) is read again from the
   start of each lost topic: positions and committed offsets mean nothing on a topic made anew,
-  and the handlers drop the events they have already applied.
+  and the handlers drop the events they have already applied. Offsets the new broker holds for
+  such a topic are not resumed from until this consumer committed them itself since the loss: a
+  commit of positions read before it can reach the new broker (aiokafka retries a commit across
+  an outage), and a later rebalance would resume there and skip what the new broker got again.
+- A commit the broker refuses (the group rebalanced, or the broker forgot the member) does not
+  stop consuming: it is tried again, or dropped at the rebalance, and whoever reads those records
+  again applies nothing twice. Any other failure starts the consumer again: consuming never ends
+  but by `stop()`.
 """
 
 import asyncio
@@ -21,7 +28,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from halsosupport.db import database_unavailable
@@ -35,6 +49,10 @@ from schemas.topics import DEADLETTER
 log = structlog.get_logger("halsosupport.consumer")
 
 MESSAGE_ATTEMPTS = 3
+# A commit goes out at most this long after a topic check that found no loss, and is given up
+# after as long again: aiokafka retries a commit until the broker answers, and a commit that
+# waited out an outage would reach whichever broker came back.
+COMMIT_WINDOW_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,7 @@ class EventConsumer:
         self.deadlettered = 0
         self.last_error: str | None = None
         self.broker_losses = 0
+        self.restarts = 0
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._watch = TopicWatch(
@@ -106,6 +125,15 @@ class EventConsumer:
         )
         self._checked_at = 0.0
         self._one_check_at_a_time = asyncio.Lock()
+        # Kept across restarts of the consumer: which topics the broker lost, and the partitions
+        # of those this consumer has committed since (the only offsets there it resumes from).
+        self._lost_topics: set[str] = set()
+        self._committed_since_loss: set[TopicPartition] = set()
+        # The next offsets of what was applied and is not committed yet. Forgotten at every
+        # rebalance and every loss noticed: what was read before is not committed after.
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._epoch = 0
+        self._in_group = False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -118,6 +146,7 @@ class EventConsumer:
             "deadlettered": self.deadlettered,
             "last_error": self.last_error,
             "broker_losses_noticed": self.broker_losses,
+            "consumer_restarts": self.restarts,
         }
 
     def build_consumer(self) -> AIOKafkaConsumer:
@@ -138,14 +167,30 @@ class EventConsumer:
         )
 
     async def run(self) -> None:
-        """Consume until `stop()`; reconnects after broker outages."""
+        """Consume until `stop()`. Broker outages are waited out inside; any other failure
+        starts the consumer again after a backoff (a consume task that ended would leave the
+        service answering while nothing is applied any more)."""
+        attempt = 0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                await self._consume()
+            except Exception as error:
+                self.restarts += 1
+                self.last_error = f"consumer: {error!r}"
+                log.exception("consumer_failed", group=self.group_id, action="starting again")
+                attempt = 0 if time.monotonic() - started > 60 else attempt + 1
+                await asyncio.sleep(backoff_s(attempt))
+
+    async def _consume(self) -> None:
         consumer = self.build_consumer()
         producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             acks="all",
             **aiokafka_security(self.settings),
         )
-        self._consumer = consumer
+        self._consumer, self._in_group = consumer, False
+        self._forget_uncommitted()
         try:
             await self._start_with_retry(consumer, producer)
             consumer.subscribe(self.topics, listener=_RewindLostTopics(self, consumer))
@@ -154,36 +199,76 @@ class EventConsumer:
                     time.monotonic() - self._checked_at
                     >= self.settings.kafka_broker_check_interval_s
                 ):
-                    await self.rewind_lost_topics(consumer)
+                    await self.check_broker(consumer)
                 batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+                epoch = self._epoch  # what getmany returns holds for the assignment of now
                 records = [r for partition in batches.values() for r in partition]
-                if not records:
-                    continue
-                await self._process(records, producer)
-                # Never commit positions read before a loss onto the new broker's topics: they
-                # would skip what it gets again. Checked before committing, at most once a second.
-                if time.monotonic() - self._checked_at >= 1.0:
-                    if await self.rewind_lost_topics(consumer):
-                        continue
-                await consumer.commit()
+                if records:
+                    await self._process(records, producer)
+                    if epoch == self._epoch:
+                        self._uncommitted.update(
+                            {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
+                        )
+                if self._uncommitted:
+                    await self._commit(consumer)
         finally:
-            self._consumer = None
+            self._consumer, self._in_group = None, False
             await consumer.stop()
             await producer.stop()
 
-    async def rewind_lost_topics(self, consumer: AIOKafkaConsumer) -> bool:
-        """Read a topic the broker lost again from its start (checked at every assignment,
-        every `kafka_broker_check_interval_s` and before committing); True when it did."""
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit what was applied, unless it may not belong to the broker the commit would
+        reach: never onto a broker that lost the topics it was read from. What is not committed
+        now is tried again on the next round."""
+        if time.monotonic() - self._checked_at >= COMMIT_WINDOW_S:
+            if await self.check_broker(consumer) is None:
+                return  # the broker did not answer: a broker that comes back may be a new one
+        if not self._in_group or not self._uncommitted:  # a rebalance, or a loss just found
+            return
+        offsets, epoch = dict(self._uncommitted), self._epoch
         try:
-            async with self._one_check_at_a_time:  # kafka-python's client is not thread-safe
-                lost = await asyncio.to_thread(self._watch.lost)
+            await asyncio.wait_for(consumer.commit(offsets), COMMIT_WINDOW_S)
+        except (KafkaError, TimeoutError) as error:
+            log.warning(
+                "commit_failed",
+                group=self.group_id,
+                error=str(error) or type(error).__name__,
+                action="tried again on the next round",
+            )
+            return
+        if epoch != self._epoch:
+            return  # a loss noticed meanwhile: that commit may have reached the new broker
+        for tp, offset in offsets.items():
+            if self._uncommitted.get(tp) == offset:
+                del self._uncommitted[tp]
+        self._committed_since_loss.update(offsets)
+
+    async def check_broker(self, consumer: AIOKafkaConsumer) -> bool | None:
+        """Read the topics the broker lost since the last check again from their start (checked
+        at every assignment, every `kafka_broker_check_interval_s` and before committing); True
+        when it lost some, None when it did not answer."""
+        try:
+            lost = await self._lost_since_last_check()
         except Exception as error:  # the broker is away: the next check will tell
             log.debug("topic_check_failed", group=self.group_id, error=str(error))
-            return False
+            return None
+        if lost:
+            await self._rewind(consumer, lost)
+        return bool(lost)
+
+    async def _lost_since_last_check(self) -> list[str]:
+        async with self._one_check_at_a_time:  # kafka-python's client is not thread-safe
+            lost = await asyncio.to_thread(self._watch.lost)
         self._checked_at = time.monotonic()
-        if not lost:
-            return False
+        return lost
+
+    async def _rewind(self, consumer: AIOKafkaConsumer, lost: list[str]) -> None:
         self.broker_losses += 1
+        self._forget_uncommitted()
+        self._lost_topics.update(lost)
+        self._committed_since_loss = {
+            tp for tp in self._committed_since_loss if tp.topic not in lost
+        }
         rewound = [tp for tp in consumer.assignment() if tp.topic in lost]
         log.warning(
             "broker_lost_data",
@@ -194,7 +279,35 @@ class EventConsumer:
         )
         if rewound:
             await consumer.seek_to_beginning(*rewound)
-        return True
+
+    def _forget_uncommitted(self) -> None:
+        self._epoch += 1
+        self._uncommitted.clear()
+
+    def _revoked(self) -> None:
+        self._in_group = False
+        self._forget_uncommitted()
+
+    async def _assigned(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
+        """Start a lost topic's partitions from the beginning rather than from an offset this
+        consumer did not commit since the loss (seeking first: nothing is fetched before), then
+        check for a loss the rebalance came with."""
+        self._forget_uncommitted()
+        untrusted = [
+            tp
+            for tp in assigned
+            if tp.topic in self._lost_topics and tp not in self._committed_since_loss
+        ]
+        if untrusted:
+            log.info(
+                "committed_offsets_not_resumed",
+                group=self.group_id,
+                partitions=len(untrusted),
+                reason="not committed by this consumer since the broker lost the topic",
+            )
+            await consumer.seek_to_beginning(*untrusted)
+        await self.check_broker(consumer)
+        self._in_group = True
 
     async def _start_with_retry(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer
@@ -203,8 +316,11 @@ class EventConsumer:
         while True:
             try:
                 await producer.start()
-                # The topic ids as they are before anything is consumed, to tell a loss from.
-                await asyncio.to_thread(self._watch.lost)
+                # The topic ids before anything is consumed, to tell a loss from (a loss while
+                # the consumer was starting again, too).
+                lost = await self._lost_since_last_check()
+                if lost:
+                    await self._rewind(consumer, lost)
                 await consumer.start()
                 log.info("consumer_started", group=self.group_id, topics=self.topics)
                 return
@@ -301,14 +417,15 @@ class EventConsumer:
 
 
 class _RewindLostTopics(ConsumerRebalanceListener):  # type: ignore[misc]
-    """A broker that lost its data makes the group join again: check before fetching."""
+    """A broker that lost its data makes the group join again, and any rebalance resumes from
+    committed offsets: decide where a lost topic starts before fetching."""
 
     def __init__(self, owner: EventConsumer, consumer: AIOKafkaConsumer) -> None:
         self.owner = owner
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: object) -> None:
-        return None
+        self.owner._revoked()
 
-    async def on_partitions_assigned(self, assigned: object) -> None:
-        await self.owner.rewind_lost_topics(self.consumer)
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.owner._assigned(self.consumer, assigned)

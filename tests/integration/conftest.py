@@ -9,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from halsosupport.auth import Role, issue_token
+from halsosupport.embedded_broker import EmbeddedBroker
+from halsosupport.processes import free_port
 from services.intake.bootstrap import bootstrap
 from services.intake.entrypoints.api import create_app
 from services.intake.settings import IntakeSettings
@@ -103,3 +105,19 @@ def twilio_standin() -> Iterator[TwilioStandin]:
         yield standin
     finally:
         standin.stop()
+
+
+# --- A broker of the test's own, to restart empty ---------------------------------------------
+@pytest.fixture
+def broker() -> Iterator[EmbeddedBroker]:
+    """An embedded broker in memory on a free port: a restart loses every topic and offset."""
+    running = EmbeddedBroker(port=free_port()).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def restart_empty(broker: EmbeddedBroker, *, create_topics: bool = True) -> None:
+    broker.stop()
+    broker.start(create_topics=create_topics)

@@ -3,34 +3,16 @@ ids, or not at all) and republishes every recorded event before going on: a priv
 broker in memory is restarted empty on the same port."""
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from kafka import KafkaAdminClient
 from structlog.testing import capture_logs
 
-from halsosupport.embedded_broker import EmbeddedBroker
-from halsosupport.processes import free_port
 from schemas import decode
 from schemas.topics import DIRECTORY, REPORTS, TOPICS
-from tests.integration.conftest import start_intake
+from tests.integration.conftest import restart_empty, start_intake
 from tests.support import eventually, read_topic
 
 CHECK_S = 0.2
-
-
-@pytest.fixture
-def broker() -> Iterator[EmbeddedBroker]:
-    running = EmbeddedBroker(port=free_port()).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def restart_empty(broker: EmbeddedBroker, *, create_topics: bool = True) -> None:
-    broker.stop()
-    broker.start(create_topics=create_topics)
 
 
 def outbox(intake) -> dict:
