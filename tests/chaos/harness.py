@@ -35,7 +35,7 @@ from halsosupport.auth import Role, issue_token
 from halsosupport.db import make_engine, service_database_url
 from halsosupport.devmail import REPEATS
 from halsosupport.embedded_broker import EmbeddedBroker
-from halsosupport.kafka import read_all
+from halsosupport.kafka import BrokerUnavailable, read_all
 from halsosupport.localtime import local_date
 from halsosupport.settings import CommonSettings
 from halsosupport.supervisor import CLI, Ports, System, start_system
@@ -394,8 +394,11 @@ def distinct_free_ports(names: list[str]) -> dict[str, int]:
 def wait_for(check: Callable[[], bool], *, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if check():
-            return
+        try:
+            if check():
+                return
+        except BrokerUnavailable:  # a topic read before anything is on it again: not yet
+            pass
         time.sleep(0.5)
     raise AssertionError(f"waited {timeout_s:.0f} s for {what}")
 

@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp.web
 import faust
 import structlog
+from kafka.admin import KafkaAdminClient
 
 from halsosupport.consumer import backoff_s, deadletter_value
 from halsosupport.kafka import TopicWatch
@@ -89,7 +90,7 @@ def create_app(
     # message being processed), so it sends a tick per employee with something due, and the
     # tick agent, on the employee's own partition, decides and writes.
     ticks = app.topic(
-        f"{settings.triggers_app_id}-ticks",
+        ticks_topic(settings),
         internal=True,
         partitions=REPORT_PARTITIONS,
         key_serializer="raw",
@@ -302,6 +303,8 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
             log.warning("broker_unavailable", error=str(error))
             time.sleep(backoff_s(attempt, cap=5.0))
             attempt += 1
+    if int(os.environ.get(LOSSES_BEFORE_RESTART, "0")):
+        drop_internal_topics(settings)
     caught_up = catch_up.Progress()
     asyncio.run(catch_up_showing_health(settings, policy, caught_up))
     app = create_app(settings, policy, watch, caught_up)
@@ -315,6 +318,30 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
         port=settings.triggers_port,
     )
     worker.execute_from_commandline()
+
+
+def drop_internal_topics(settings: TriggersSettings) -> None:
+    """Started again for a broker's loss: whatever faust's own topics hold on the new broker was
+    written after the loss by the worker that had not noticed yet (a state from before it, or
+    a tick), and a topic that a write created on its own has the broker's default partition
+    count, which faust refuses for a changelog. Drop them: the rebuild makes them afresh."""
+    internal = {catch_up.changelog_topic(settings), ticks_topic(settings)}
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="hs-triggers-rebuild",
+        **kafka_python_security(settings),
+    )
+    try:
+        present = sorted(internal & set(admin.list_topics()))
+        if present:
+            admin.delete_topics(present)
+            log.warning("internal_topics_dropped", topics=present, why="written after the loss")
+    finally:
+        admin.close()
+
+
+def ticks_topic(settings: TriggersSettings) -> str:
+    return f"{settings.triggers_app_id}-ticks"
 
 
 async def catch_up_showing_health(
