@@ -114,6 +114,9 @@ class EventConsumer:
         self.handle = handle
         self.batch_size = batch_size
         self.applied = 0
+        # Records waiting behind the last batch read (as of the broker's last answer): a
+        # handler can tell a backlog from the live stream by it.
+        self.behind = 0
         self.deadlettered = 0
         self.last_error: str | None = None
         self.broker_losses = 0
@@ -143,6 +146,7 @@ class EventConsumer:
             "group": self.group_id,
             "assigned_partitions": len(self._consumer.assignment()) if self._consumer else 0,
             "applied": self.applied,
+            "behind": self.behind,
             "deadlettered": self.deadlettered,
             "last_error": self.last_error,
             "broker_losses_noticed": self.broker_losses,
@@ -202,6 +206,7 @@ class EventConsumer:
                     await self.check_broker(consumer)
                 batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 epoch = self._epoch  # what getmany returns holds for the assignment of now
+                self.behind = await _behind(consumer)
                 records = [r for partition in batches.values() for r in partition]
                 if records:
                     await self._process(records, producer)
@@ -429,3 +434,13 @@ class _RewindLostTopics(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.owner._assigned(self.consumer, assigned)
+
+
+async def _behind(consumer: AIOKafkaConsumer) -> int:
+    """Records between the positions and the high watermarks the last fetches reported."""
+    waiting = 0
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            waiting += max(0, highwater - await consumer.position(tp))
+    return waiting

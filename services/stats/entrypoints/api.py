@@ -124,9 +124,9 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         rt = runtime or bootstrap(settings)
 
         def apply(batch: list[Consumed]) -> None:
-            # A full batch means more is waiting: apply the backlog without counting, and
-            # count once, from the spells, with the first batch that is not full.
-            rt.catching_up = len(batch) >= consumer.batch_size
+            # More than a batch waiting behind this one is a backlog: apply it without
+            # counting, and count once, from the spells, when at most a batch is left.
+            rt.catching_up = consumer.behind > consumer.batch_size
             today = local_date(rt.clock.now())
             with rt.uow() as uow:
                 applied = handlers.apply_batch(
