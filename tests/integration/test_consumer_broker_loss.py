@@ -4,6 +4,7 @@ broker in memory is restarted empty on the same port; the consumer runs on an ev
 own thread, as in a service."""
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 import uuid
@@ -143,7 +144,10 @@ def commit_as_a_consumer_no_longer_in_the_group(
         finally:
             await client.stop()
 
-    asyncio.run(commit())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in the
+    # main thread for the whole session, and asyncio.run refuses to start beside it.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, commit()).result()
 
 
 def test_a_commit_that_waited_out_the_loss_neither_ends_consuming_nor_skips_anything(broker):
