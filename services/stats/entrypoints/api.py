@@ -255,8 +255,9 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
     ) -> list[dict[str, Any]] | Response:
         """Overdue well reports, backdated and corrected reports per department."""
         day = on or local_date(rt.clock.now())
+        org = rt.org()  # before the unit of work: on SQLite a second one would wait for it
         with rt.uow() as uow:
-            rows = views.data_quality(uow.data_quality_counts(day), rt.org(), rt.suppression)
+            rows = views.data_quality(uow.data_quality_counts(day), org, rt.suppression)
         return csv_response(rows, f"data-quality-{day}.csv") if format == "csv" else rows
 
     @app.get("/v1/stats/follow-up", response_model=None)
@@ -264,8 +265,9 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         rt: Runtime, _reader: AggregateReader, format: Literal["json", "csv"] = "json"
     ) -> list[dict[str, Any]] | Response:
         """Triggers fired per rule, department and month, beside those handled."""
+        org = rt.org()  # before the unit of work, as above
         with rt.uow() as uow:
-            rows = views.follow_up(uow.triggers(), rt.org(), rt.suppression)
+            rows = views.follow_up(uow.triggers(), org, rt.suppression)
         return csv_response(rows, "follow-up.csv") if format == "csv" else rows
 
     @app.get("/v1/manager/team")
