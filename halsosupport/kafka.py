@@ -137,6 +137,26 @@ def describe_topic_ids(admin: KafkaAdminClient, topics: set[str]) -> dict[str, s
     return found
 
 
+def partition_count(
+    bootstrap_servers: str, topic: str, *, security: Mapping[str, Any] | None = None
+) -> int | None:
+    """How many partitions `topic` has on the broker (None: no such topic). Asked through the
+    admin API, which never creates the topic as a producer's or consumer's metadata request
+    may (with the broker's default partition count)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="hs-partitions", **(security or {})
+    )
+    try:
+        (described,) = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    if described["error_code"] == UNKNOWN_TOPIC:
+        return None
+    if described["error_code"]:
+        raise KafkaError(f"metadata of {topic}: error {described['error_code']}")
+    return len(described["partitions"])
+
+
 class TopicWatch:
     """Notices a broker that lost topics: their ids changed (or they are gone) since first seen.
     For consumers, whose positions and committed offsets do not hold on a topic made anew."""

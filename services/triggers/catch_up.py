@@ -31,14 +31,13 @@ from halsosupport.consumer import deadletter_value
 from halsosupport.kafka import ensure_topics
 from halsosupport.kafka_security import aiokafka_security, kafka_python_security
 from schemas import decode, encode
-from schemas.topics import DEADLETTER, REPORTS, TOPICS, TRIGGERS, TopicSpec
+from schemas.topics import DEADLETTER, REPORTS, TRIGGERS, TopicSpec
 from services.triggers.domain import Policy
 from services.triggers.handlers import EmployeeState, ReportEvent, apply_report
 from services.triggers.settings import TriggersSettings
 
 log = structlog.get_logger("triggers.catch_up")
 
-REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPORTS)
 TABLE = "employee-state"
 CHUNK = 5_000  # reports between commits: what a crash makes the next start do again
 
@@ -100,7 +99,7 @@ async def catch_up(settings: TriggersSettings, policy: Policy, progress: Progres
         log.info("catching_up", behind=progress.behind, partitions=len(tps))
         for tp in tps:
             reader.seek(tp, committed[tp])
-        states = await _load_states(settings)
+        states = await _load_states(settings, len(tps))
         await _apply_backlog(settings, policy, reader, tps, ends, states, progress)
         progress.employees = len(states)
         log.info("caught_up", **progress.as_json())
@@ -129,13 +128,16 @@ async def _group_is_idle(settings: TriggersSettings) -> bool:
         await admin.close()
 
 
-async def _load_states(settings: TriggersSettings) -> dict[str, tuple[EmployeeState, int]]:
+async def _load_states(
+    settings: TriggersSettings, partitions: int
+) -> dict[str, tuple[EmployeeState, int]]:
     """The table as faust would restore it: the last state per employee on the changelog, with
-    the partition it was written to."""
+    the partition it was written to. `partitions`: the reports topic's, which faust requires of
+    the changelog."""
     topic = changelog_topic(settings)
     ensure_topics(
         settings.kafka_bootstrap_servers,
-        (TopicSpec(topic, REPORT_PARTITIONS, {"cleanup.policy": "compact"}),),
+        (TopicSpec(topic, partitions, {"cleanup.policy": "compact"}),),
         security=kafka_python_security(settings),
     )
     reader = AIOKafkaConsumer(

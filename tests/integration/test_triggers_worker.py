@@ -10,16 +10,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from halsosupport import processes
-from halsosupport.kafka import read_all
+from halsosupport.kafka import ensure_topics, read_all
 from schemas.directory import EmployeeErased
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.reports import ReasonVisibility, SickReported, SpellRetracted, WellReported
 from schemas.topics import DEADLETTER, REPORTS, TRIGGERS
 from schemas.triggers import TriggerFired
+from services.triggers.entrypoints.worker import AGENT_CRASHED
 from services.triggers.handlers import EmployeeState, apply_report
 from services.triggers.policy import DEFAULT_POLICY, load_policy
+from tests.integration.conftest import restart_empty
 from tests.support import events_on, eventually, publish, random_id, read_topic
 
 SRC = Source(channel=Channel.NURSE, registered_by="n")
@@ -278,5 +281,55 @@ def test_a_worker_far_behind_catches_up_in_bulk_as_the_stream_would_and_goes_on_
         (fired,) = eventually(lambda: events_on(kafka_bootstrap, TRIGGERS, second), timeout_s=30)
         assert fired.rule_id == "omtankesamtal" and [o.sick_from for o in fired.occasions] == days
         assert signature(events_on(kafka_bootstrap, TRIGGERS, first)) == signature(expected)
+    finally:
+        processes.stop(worker)
+
+
+@pytest.mark.timeout(180)
+def test_a_reports_topic_made_with_other_partitions_than_planned_still_fires(broker, tmp_path):
+    """A broker that lost its data makes the reports topic again on a client's first request,
+    with its own default partition count. The worker's table follows the topic as it is: faust
+    would otherwise stop its agent on every report (changelog and source partitions differ)."""
+    restart_empty(broker, create_topics=False)
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
+    try:
+        admin.create_topics([NewTopic(REPORTS, 4, 1)])
+    finally:
+        admin.close()
+    ensure_topics(broker.bootstrap_servers)  # the others as planned; reports stays at 4
+    app_id, port = random_id("triggers-test"), processes.free_port()
+    employee = random_id("e")
+    days = [date(2026, 1, 10), date(2026, 3, 2), date(2026, 6, 15), date(2026, 9, 1)]
+    worker = start_worker(broker.bootstrap_servers, app_id, port, tmp_path)
+    try:
+        publish(broker.bootstrap_servers, *reports(employee, days))
+        (fired,) = eventually(
+            lambda: events_on(broker.bootstrap_servers, TRIGGERS, employee), timeout_s=45
+        )
+        assert isinstance(fired, TriggerFired) and fired.rule_id == "omtankesamtal"
+    finally:
+        processes.stop(worker)
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_whose_agent_fails_exits_rather_than_going_on_without_it(broker, tmp_path):
+    """A changelog sized for other partitions than the reports topic (its partitions raised by
+    hand, say) fails every report in faust: the worker exits with 70, for its supervisor to see,
+    instead of answering /healthz with ok while it skips reports."""
+    restart_empty(broker, create_topics=False)
+    app_id, port = random_id("triggers-test"), processes.free_port()
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
+    try:
+        admin.create_topics(
+            [NewTopic(REPORTS, 4, 1), NewTopic(f"{app_id}-employee-state-changelog", 6, 1)]
+        )
+    finally:
+        admin.close()
+    ensure_topics(broker.bootstrap_servers)
+    worker = start_worker(broker.bootstrap_servers, app_id, port, tmp_path)
+    try:
+        publish(broker.bootstrap_servers, *reports(random_id("e"), [date(2026, 1, 10)]))
+        assert worker.wait(timeout=60) == AGENT_CRASHED
+        assert "agent_crashed" in (tmp_path / f"{app_id}.log").read_text()
     finally:
         processes.stop(worker)

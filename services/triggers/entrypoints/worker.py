@@ -26,7 +26,7 @@ import structlog
 from kafka.admin import KafkaAdminClient
 
 from halsosupport.consumer import backoff_s, deadletter_value
-from halsosupport.kafka import TopicWatch
+from halsosupport.kafka import TopicWatch, ensure_topics, partition_count
 from halsosupport.kafka_security import faust_security, kafka_python_security
 from schemas import decode, encode
 from schemas.directory import EmployeeErased
@@ -40,6 +40,7 @@ from services.triggers.settings import TriggersSettings
 log = structlog.get_logger("triggers.worker")
 
 REPORT_PARTITIONS = next(spec.partitions for spec in TOPICS if spec.name == REPORTS)
+AGENT_CRASHED = 70  # EX_SOFTWARE: the worker's exit status when an agent raised
 # How many broker losses this worker restarted for, kept across the exec for /healthz.
 LOSSES_BEFORE_RESTART = "TRIGGERS_BROKER_LOSSES_NOTICED"
 # The command's arguments as started (faust rewrites sys.argv for its own command line).
@@ -51,10 +52,12 @@ def create_app(
     policy: Policy,
     watch: TopicWatch | None = None,
     caught_up: catch_up.Progress | None = None,
+    report_partitions: int = REPORT_PARTITIONS,
 ) -> faust.App:
     """The faust app with its one agent; nothing is connected until the worker starts.
     `watch`: the reports topic's identity, as first seen (see `run`); `caught_up`: what the
-    bulk catch-up before it did."""
+    bulk catch-up before it did; `report_partitions`: the reports topic's partitions on the
+    broker, which the table's changelog and the ticks topic must match."""
     rebalance_s = settings.kafka_rebalance_timeout_s
     app = faust.App(
         settings.triggers_app_id,
@@ -65,7 +68,7 @@ def create_app(
         web_host=settings.triggers_host,
         web_port=settings.triggers_port,
         web_in_thread=False,
-        topic_partitions=REPORT_PARTITIONS,
+        topic_partitions=report_partitions,
         consumer_auto_offset_reset="earliest",
         broker_rebalance_timeout=rebalance_s,
         broker_session_timeout=max(6.0, 2 * rebalance_s),
@@ -83,7 +86,7 @@ def create_app(
     states = app.Table(
         "employee-state",
         default=None,
-        partitions=REPORT_PARTITIONS,
+        partitions=report_partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
     # Ticks: the timer may not write the table (faust ties every write to the partition of the
@@ -92,7 +95,7 @@ def create_app(
     ticks = app.topic(
         ticks_topic(settings),
         internal=True,
-        partitions=REPORT_PARTITIONS,
+        partitions=report_partitions,
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -237,6 +240,10 @@ def create_app(
     async def check_broker() -> None:
         await restart_if_broker_lost_data()
 
+    # faust's `app.agent` passes its own error callback and takes no other; this replaces it.
+    for agent in (process_reports, process_directory, process_ticks):
+        agent._on_error = exit_on_agent_crash
+
     @app.page("/healthz")
     async def healthz(web: Any, _request: Any) -> Any:
         return web.json(
@@ -253,6 +260,18 @@ def create_app(
         )
 
     return app
+
+
+async def exit_on_agent_crash(agent: Any, error: BaseException) -> None:
+    """An agent that raised is restarted by faust with the failing message acknowledged: a
+    report whose state was not written would be lost, and a fault that repeats (a changelog that
+    faust refuses, say) would fail every report while /healthz said ok. Exit instead: the
+    supervisor (Kubernetes, `halsosupport run`) sees it, and a new worker reads again from the
+    last committed offset, as after a SIGKILL."""
+    log.critical("agent_crashed", agent=str(agent.name), error=f"{type(error).__name__}: {error}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(AGENT_CRASHED)
 
 
 def restart_to_rebuild(lost: list[str], losses: int) -> None:
@@ -305,9 +324,10 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
             attempt += 1
     if int(os.environ.get(LOSSES_BEFORE_RESTART, "0")):
         drop_internal_topics(settings)
+    partitions = report_partitions(settings)
     caught_up = catch_up.Progress()
     asyncio.run(catch_up_showing_health(settings, policy, caught_up))
-    app = create_app(settings, policy, watch, caught_up)
+    app = create_app(settings, policy, watch, caught_up, partitions)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
     log.info(
         "triggers_starting",
@@ -318,6 +338,22 @@ def run(settings: TriggersSettings, policy: Policy) -> None:
         port=settings.triggers_port,
     )
     worker.execute_from_commandline()
+
+
+def report_partitions(settings: TriggersSettings) -> int:
+    """The reports topic's partition count as the broker has it, the topic made first if it is
+    missing. A broker that lost its data may have made it again on a client's first request,
+    with its own default count: faust then refuses a changelog sized after the topics' spec, so
+    the table follows the topic as it is (every consumer here reads any partitioning)."""
+    security = kafka_python_security(settings)
+    spec = next(spec for spec in TOPICS if spec.name == REPORTS)
+    ensure_topics(settings.kafka_bootstrap_servers, (spec,), security=security)
+    count = partition_count(settings.kafka_bootstrap_servers, REPORTS, security=security)
+    if count is None:
+        raise RuntimeError(f"{REPORTS} is missing on the broker just after it was made")
+    if count != spec.partitions:
+        log.warning("reports_partitions_differ", expected=spec.partitions, on_broker=count)
+    return count
 
 
 def drop_internal_topics(settings: TriggersSettings) -> None:
