@@ -44,8 +44,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(DOMAIN)
 
+# Two pytest-xdist workers: most tests wait on a broker or a process, not the CPU. The tests
+# that start the whole system run one after another on one of them (tests/conftest.py).
 test: lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The browser tests drive Debian's chromium (never a browser Playwright would download).
 chromium:

@@ -32,6 +32,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"halsosupport: {note}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the tests that start the whole system (six processes each) run one
+    after another on one worker: two at once would starve each other on a small machine."""
+    for item in items:
+        if item.get_closest_marker("e2e") or item.get_closest_marker("chaos"):
+            item.add_marker(pytest.mark.xdist_group("whole-system"))
+
+
 def _docker_engine_answers() -> bool:
     try:
         import docker
