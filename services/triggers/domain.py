@@ -89,18 +89,27 @@ class DayRule:
     def due_days(self, spell: SpellFact) -> list[tuple[int, date]]:
         """(day number, date) of each day this rule is due for `spell`, whether or not it was
         still going on then."""
-        if spell.retracted or spell.absence_type not in self.absence_types:
+        base = self.day_zero(spell)
+        if base is None:
             return []
+        return [(n, base + timedelta(days=n)) for n in self.days]
+
+    def day_zero(self, spell: SpellFact) -> date | None:
+        """The day before this rule's day 1 for `spell`; None when the rule never applies to it.
+        The engine adds the day numbers itself, without building the list `due_days` gives."""
+        if spell.retracted or spell.absence_type not in self.absence_types:
+            return None
         if self.min_expected_days is not None and spell.expected_return is not None:
             if (spell.expected_return - spell.sick_from).days < self.min_expected_days:
-                return []
+                return None
         if self.anchor == "sick_from":
-            base = spell.sick_from - timedelta(days=1)
-        elif spell.expected_return is None:
-            return []
-        else:
-            base = spell.expected_return
-        return [(n, base + timedelta(days=n)) for n in self.days]
+            return spell.sick_from - timedelta(days=1)
+        return spell.expected_return
+
+    @cached_property
+    def day_offsets(self) -> tuple[tuple[int, timedelta], ...]:
+        """(day number, days after day zero), made once per rule rather than once per spell."""
+        return tuple((n, timedelta(days=n)) for n in self.days)
 
 
 @dataclass(frozen=True)
@@ -139,9 +148,13 @@ class Policy:
     def policy_version(self) -> str:
         return f"{self.name}@{self.version}"
 
-    @property
+    @cached_property  # asked on every report; a policy never changes once loaded
     def longest_window_months(self) -> int:
         return max((rule.window_months_at_most for rule in self.count_rules), default=12)
+
+    @cached_property
+    def day_rule_ids(self) -> frozenset[str]:
+        return frozenset(rule.rule_id for rule in self.day_rules)
 
     @property
     def rule_ids(self) -> frozenset[str]:

@@ -9,10 +9,12 @@ history does not wake reminders for spells long over.
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from services.triggers import domain
 from services.triggers.domain import DayRule, FiredRecord, Policy, SpellFact
+
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,35 @@ def due_days(
     employee_id: str, spells: list[SpellFact], policy: Policy, today: date, first_day: date
 ) -> Iterator[DueDay]:
     """Every day rule that fell due in [first_day, today] while its spell was going on."""
-    # A spell over before the first day cannot be going on on any day from then.
-    candidates = [s for s in spells if s.well_from is None or s.well_from > first_day]
+    for rule, spell, number, due in _due(spells, policy, today, first_day):
+        yield DueDay(rule, spell, number, due, employee_id)
+
+
+def _due(
+    spells: list[SpellFact], policy: Policy, today: date, first_day: date
+) -> Iterator[tuple[DayRule, SpellFact, int, date]]:
+    """(rule, spell, day number, date) of `due_days`, rule by rule, without building a DueDay
+    for each: most of them were announced long ago and only their keys are needed."""
+    spans = [span for span in (_going_on(s, today, first_day) for s in spells) if span]
     for rule in policy.day_rules:
-        for spell in candidates:
-            for number, due in rule.due_days(spell):
-                if first_day <= due <= today and spell.ongoing_on(due):
-                    yield DueDay(rule, spell, number, due, employee_id)
+        for spell, first, last in spans:
+            base = rule.day_zero(spell)
+            if base is None:
+                continue
+            for number, offset in rule.day_offsets:
+                due = base + offset
+                if first <= due <= last:
+                    yield rule, spell, number, due
+
+
+def _going_on(
+    spell: SpellFact, today: date, first_day: date
+) -> tuple[SpellFact, date, date] | None:
+    """The days in [first_day, today] on which `spell` was going on, as (spell, first, last);
+    None when there are none (a rule due on no such day cannot fall due)."""
+    first = max(first_day, spell.sick_from)
+    last = today if spell.well_from is None else min(today, spell.well_from - ONE_DAY)
+    return (spell, first, last) if first <= last else None
 
 
 def decide_days(
@@ -65,16 +89,22 @@ def decide_days(
     """Which day rules to announce now and which announcements lost their basis."""
     # Matched on (rule, spell, day) rather than on trigger ids: hashing ids for every past day
     # of every kept spell was most of a replay's time.
-    due = {d.key: d for d in due_days(employee_id, spells, policy, today, evaluate_from)}
+    due = {
+        (rule.rule_id, spell.spell_id, day): (rule, spell, number, day)
+        for rule, spell, number, day in _due(spells, policy, today, evaluate_from)
+    }
     announced = {(f.rule_id, f.spell_id, f.crossed_on) for f in fired.values()}
-    fire = tuple(
-        d
-        for key, d in sorted(due.items(), key=lambda item: (item[1].due, item[1].rule.rule_id))
+    # Filtered before sorting (a stable sort keeps the same order of what is left).
+    fresh = [
+        found
+        for key, found in due.items()
         if key not in announced
-        and (today - d.due).days <= policy.catch_up_days
-        and d.rule.rule_id not in suppressed
-    )
-    day_rule_ids = {rule.rule_id for rule in policy.day_rules}
+        and (today - found[3]).days <= policy.catch_up_days
+        and found[0].rule_id not in suppressed
+    ]
+    fresh.sort(key=lambda found: (found[3], found[0].rule_id))
+    fire = tuple(DueDay(rule, spell, n, day, employee_id) for rule, spell, n, day in fresh)
+    day_rule_ids = policy.day_rule_ids
     withdraw = tuple(
         f
         for f in fired.values()
