@@ -158,6 +158,13 @@ class Policy:
     def day_rule_ids(self) -> frozenset[str]:
         return frozenset(rule.rule_id for rule in self.day_rules)
 
+    @cached_property
+    def day_rules_by_id(self) -> dict[str, tuple[DayRule, ...]]:
+        return {
+            rule_id: tuple(r for r in self.day_rules if r.rule_id == rule_id)
+            for rule_id in self.day_rule_ids
+        }
+
     @property
     def rule_ids(self) -> frozenset[str]:
         return frozenset(r.rule_id for r in self.count_rules) | {r.rule_id for r in self.day_rules}

@@ -220,7 +220,7 @@ def decide(
 
     counted = domain.counted_spells(spells.values(), policy)
     occasions_by: dict[tuple[int | None, int | None], list[domain.Occasion]] = {}
-    series_by: dict[tuple[object, ...], domain.Series] = {}
+    series_by: dict[tuple[int | str | None, ...], domain.Series] = {}
     for rule in policy.count_rules:
         mine = [f for f in fired.values() if f.rule_id == rule.rule_id]
         if not mine and rule.metric == "occasions" and len(counted) < rule.threshold:
@@ -229,7 +229,7 @@ def decide(
         if shape not in occasions_by:
             occasions_by[shape] = domain.occasions_of(counted, policy, rule)
         occasion_list = occasions_by[shape]
-        series_key = (*shape, rule.window, rule.metric)
+        series_key = (*shape, rule.window.months, rule.window.days, rule.metric)
         if series_key not in series_by:
             series_by[series_key] = domain.series(
                 occasion_list, rule, evaluate_from=evaluate_from, today=today

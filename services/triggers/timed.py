@@ -87,30 +87,43 @@ def decide_days(
     suppressed: frozenset[str] = frozenset(),
 ) -> DayDecision:
     """Which day rules to announce now and which announcements lost their basis."""
-    # Matched on (rule, spell, day) rather than on trigger ids: hashing ids for every past day
-    # of every kept spell was most of a replay's time.
-    due = {
-        (rule.rule_id, spell.spell_id, day): (rule, spell, number, day)
-        for rule, spell, number, day in _due(spells, policy, today, evaluate_from)
-    }
+    # Only days within the catch-up reach can still fire, so only they are listed; each earlier
+    # announcement is checked on its own rather than against every past due day of every spell.
+    # Matched on (rule, spell, day) rather than on trigger ids, which take hashing to make.
+    reach = max(evaluate_from, today - timedelta(days=policy.catch_up_days))
     announced = {(f.rule_id, f.spell_id, f.crossed_on) for f in fired.values()}
-    # Filtered before sorting (a stable sort keeps the same order of what is left).
     fresh = [
-        found
-        for key, found in due.items()
-        if key not in announced
-        and (today - found[3]).days <= policy.catch_up_days
-        and found[0].rule_id not in suppressed
+        (rule, spell, number, due)
+        for rule, spell, number, due in _due(spells, policy, today, reach)
+        if (rule.rule_id, spell.spell_id, due) not in announced and rule.rule_id not in suppressed
     ]
-    fresh.sort(key=lambda found: (found[3], found[0].rule_id))
-    fire = tuple(DueDay(rule, spell, n, day, employee_id) for rule, spell, n, day in fresh)
-    day_rule_ids = policy.day_rule_ids
+    fresh.sort(key=lambda found: (found[3], found[0].rule_id))  # stable: ties keep their order
+    fire = tuple(DueDay(rule, spell, n, due, employee_id) for rule, spell, n, due in fresh)
+    by_id = {spell.spell_id: spell for spell in spells}
     withdraw = tuple(
         f
         for f in fired.values()
         if f.spell_id is not None
-        and f.rule_id in day_rule_ids
+        and f.rule_id in policy.day_rule_ids
         and f.crossed_on >= evaluate_from
-        and (f.rule_id, f.spell_id, f.crossed_on) not in due
+        and not _still_due(f, by_id.get(f.spell_id), policy, today, evaluate_from)
     )
     return DayDecision(fire, withdraw)
+
+
+def _still_due(
+    record: FiredRecord, spell: SpellFact | None, policy: Policy, today: date, first_day: date
+) -> bool:
+    """Whether the day rule of an announcement is among `due_days(..., first_day)`: its spell is
+    kept, was going on that day, and the day is one of the rule's days for the spell as now
+    known (a corrected start moves them)."""
+    if spell is None:
+        return False
+    span = _going_on(spell, today, first_day)
+    if span is None or not span[1] <= record.crossed_on <= span[2]:
+        return False
+    for rule in policy.day_rules_by_id.get(record.rule_id, ()):
+        base = rule.day_zero(spell)
+        if base is not None and (record.crossed_on - base).days in rule.days:
+            return True
+    return False
