@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Literal
 
-from services.triggers.windows import Window, months_before
+from services.triggers.windows import ONE_DAY, Window, months_before
 
 TRIGGER_NAMESPACE = uuid.UUID("5b0f9a7e-2f4c-4c36-9d7a-6f1e3a0c8b21")
 
@@ -105,7 +105,7 @@ class DayRule:
             if (spell.expected_return - spell.sick_from).days < self.min_expected_days:
                 return None
         if self.anchor == "sick_from":
-            return spell.sick_from - timedelta(days=1)
+            return spell.sick_from - ONE_DAY
         return spell.expected_return
 
     @cached_property
@@ -155,6 +155,11 @@ class Policy:
         return max((rule.window_months_at_most for rule in self.count_rules), default=12)
 
     @cached_property
+    def catch_up(self) -> timedelta:
+        """How far back a day rule may still fire, as a span to subtract from today."""
+        return timedelta(days=self.catch_up_days)
+
+    @cached_property
     def day_rule_ids(self) -> frozenset[str]:
         return frozenset(rule.rule_id for rule in self.day_rules)
 
@@ -192,7 +197,7 @@ class Occasion:
 
     def days_absent(self, first: date, last: date) -> int:
         """Calendar days of this occasion within [first, last] (an open one runs to `last`)."""
-        end = last if self.well_from is None else min(last, self.well_from - timedelta(days=1))
+        end = last if self.well_from is None else min(last, self.well_from - ONE_DAY)
         return max(0, (end - max(first, self.sick_from)).days + 1)
 
 
@@ -264,7 +269,7 @@ def occasions_of(
     merged: list[Occasion] = []
     for spell in counted:
         if merged and gap > 0 and merged[-1].well_from is not None:
-            last_sick_day = merged[-1].well_from - timedelta(days=1)
+            last_sick_day = merged[-1].well_from - ONE_DAY
             if (spell.sick_from - last_sick_day).days <= gap:
                 previous = merged.pop()
                 spell_ids = (*previous.spell_ids, spell.spell_id)

@@ -9,12 +9,11 @@ history does not wake reminders for spells long over.
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from services.triggers import domain
 from services.triggers.domain import DayRule, FiredRecord, Policy, SpellFact
-
-ONE_DAY = timedelta(days=1)
+from services.triggers.windows import ONE_DAY
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def decide_days(
     # Only days within the catch-up reach can still fire, so only they are listed; each earlier
     # announcement is checked on its own rather than against every past due day of every spell.
     # Matched on (rule, spell, day) rather than on trigger ids, which take hashing to make.
-    reach = max(evaluate_from, today - timedelta(days=policy.catch_up_days))
+    reach = max(evaluate_from, today - policy.catch_up)
     announced = {(f.rule_id, f.spell_id, f.crossed_on) for f in fired.values()}
     fresh = [
         (rule, spell, number, due)
