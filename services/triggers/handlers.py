@@ -116,14 +116,15 @@ def _spell_json(s: SpellFact) -> dict[str, Any]:
 
 
 def _spell_from_json(s: dict[str, Any]) -> SpellFact:
+    # Positional: read for every kept spell on every event the worker applies.
     return SpellFact(
-        spell_id=s["spell_id"],
-        absence_type=s["absence_type"],
-        sick_from=date.fromisoformat(s["sick_from"]),
-        well_from=_date(s["well_from"]),
-        reason_category=s.get("reason_category"),
-        retracted=bool(s.get("retracted")),
-        expected_return=_date(s.get("expected_return")),
+        s["spell_id"],
+        s["absence_type"],
+        date.fromisoformat(s["sick_from"]),
+        _date(s["well_from"]),
+        s.get("reason_category"),
+        bool(s.get("retracted")),
+        _date(s.get("expected_return")),
     )
 
 
