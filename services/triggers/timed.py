@@ -54,7 +54,9 @@ def _due(
 ) -> Iterator[tuple[DayRule, SpellFact, int, date]]:
     """(rule, spell, day number, date) of `due_days`, rule by rule, without building a DueDay
     for each: most of them were announced long ago and only their keys are needed."""
-    spans = [span for span in (_going_on(s, today, first_day) for s in spells) if span]
+    # A spell over before the first day is cheaply passed by: most kept spells are.
+    recent = (s for s in spells if s.well_from is None or s.well_from > first_day)
+    spans = [span for span in (_going_on(s, today, first_day) for s in recent) if span]
     for rule in policy.day_rules:
         for spell, first, last in spans:
             base = rule.day_zero(spell)
@@ -90,13 +92,16 @@ def decide_days(
     # announcement is checked on its own rather than against every past due day of every spell.
     # Matched on (rule, spell, day) rather than on trigger ids, which take hashing to make.
     reach = max(evaluate_from, today - policy.catch_up)
-    announced = {(f.rule_id, f.spell_id, f.crossed_on) for f in fired.values()}
-    fresh = [
-        (rule, spell, number, due)
-        for rule, spell, number, due in _due(spells, policy, today, reach)
-        if (rule.rule_id, spell.spell_id, due) not in announced and rule.rule_id not in suppressed
-    ]
-    fresh.sort(key=lambda found: (found[3], found[0].rule_id))  # stable: ties keep their order
+    fresh = list(_due(spells, policy, today, reach))
+    if fresh:  # seldom: only on the few days after a rule's day
+        announced = {(f.rule_id, f.spell_id, f.crossed_on) for f in fired.values()}
+        fresh = [
+            (rule, spell, number, due)
+            for rule, spell, number, due in fresh
+            if (rule.rule_id, spell.spell_id, due) not in announced
+            and rule.rule_id not in suppressed
+        ]
+        fresh.sort(key=lambda found: (found[3], found[0].rule_id))  # stable: ties keep order
     fire = tuple(DueDay(rule, spell, n, due, employee_id) for rule, spell, n, due in fresh)
     by_id = {spell.spell_id: spell for spell in spells}
     withdraw = tuple(
