@@ -13,7 +13,7 @@ has lost its basis and is withdrawn.
 import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from operator import attrgetter
@@ -232,6 +232,12 @@ class Episode:
     def covers(self, day: date) -> bool:
         return self.crossed_on <= day and (self.rearmed_on is None or day < self.rearmed_on)
 
+    def rearmed(self, day: date) -> "Episode":
+        """This episode, ended on `day` (built directly: `replace` inspects the fields)."""
+        return Episode(
+            self.rule, self.crossed_on, self.crossing, self.basis, day, self.began_before_evaluation
+        )
+
 
 @dataclass(frozen=True)
 class FiredRecord:
@@ -387,7 +393,7 @@ def episodes(
                 armed = False
         else:
             if open_episode is not None:
-                found[-1] = replace(open_episode, rearmed_on=day)
+                found[-1] = open_episode.rearmed(day)
                 open_episode = None
             armed = True
     return found
