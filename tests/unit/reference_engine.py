@@ -2,7 +2,6 @@
 occasions, series, episodes and reconciliation from the whole kept history. Kept here, not in
 services, as the straightforward reference the optimised engine must agree with exactly."""
 
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -15,30 +14,36 @@ from schemas.reports import (
     SpellCorrected,
     WellReported,
 )
-from schemas.triggers import Occasion as OccasionOut
-from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
-from services.triggers import domain, timed
+from schemas.triggers import TriggerFired
+from services.triggers import domain
+
+# Unchanged by the fast engine: shared with it rather than kept twice.
 from services.triggers.domain import (
     CountRule,
-    Decision,
     Episode,
     FiredRecord,
     Occasion,
     Policy,
     Series,
     SpellFact,
+    _change_days,
+    evaluation_start,
+    keep_from,
+    measure_on,
+    reconcile,
 )
 from services.triggers.handlers import (
     RECENT_EVENT_IDS,
-    SOURCE,
     EmployeeState,
     Exemption,
     ReportEvent,
     TriggerEvent,
     _Cause,
+    _fired_day,
+    _trigger_fired,
+    _withdrawn,
 )
 from services.triggers.timed import DayDecision, DueDay
-from services.triggers.windows import months_before
 
 
 def apply_report(
@@ -212,89 +217,6 @@ def _fired_count(
     )
 
 
-def _fired_day(cause: _Cause, due: timed.DueDay, policy: Policy) -> TriggerFired:
-    rule, spell = due.rule, due.spell
-    occasion = domain.Occasion((spell.spell_id,), spell.sick_from, spell.well_from)
-    anchor = "of absence" if rule.anchor == "sick_from" else "after the expected return"
-    return _trigger_fired(
-        cause,
-        due.trigger_id,
-        rule.rule_id,
-        policy,
-        (occasion,),
-        window=(spell.sick_from, due.due),
-        occasion_count=1,
-        due_on=None if rule.due_in_days is None else due.due + timedelta(days=rule.due_in_days),
-        roles=rule.recipient_roles,
-        explanation=(
-            f"{policy.policy_version} {rule.rule_id}: day {due.day_number} {anchor} "
-            f"({due.due}) of the spell from {spell.sick_from}, still open that day"
-        ),
-        day_number=due.day_number,
-    )
-
-
-def _trigger_fired(
-    cause: _Cause,
-    trigger_id: str,
-    rule_id: str,
-    policy: Policy,
-    basis: Iterable[domain.Occasion],
-    *,
-    window: tuple[date, date],
-    occasion_count: int,
-    due_on: date | None,
-    roles: tuple[str, ...],
-    explanation: str,
-    day_number: int | None = None,
-) -> TriggerFired:
-    basis = list(basis)
-    return TriggerFired(
-        event_id=uuid.uuid5(domain.TRIGGER_NAMESPACE, f"fired|{trigger_id}"),
-        occurred_at=cause.occurred_at,
-        source=SOURCE,
-        employee_id=cause.employee_id,
-        org=cause.org,
-        trigger_id=trigger_id,
-        rule_id=rule_id,
-        policy_version=policy.policy_version,
-        occasion_count=occasion_count,
-        window_start=window[0],
-        window_end=window[1],
-        spell_ids=[sid for o in basis for sid in o.spell_ids],
-        occasions=[
-            OccasionOut(spell_id=o.spell_id, sick_from=o.sick_from, well_from=o.well_from)
-            for o in basis
-        ],
-        due_on=due_on,
-        recipient_roles=[RecipientRole(r) for r in roles],
-        day_number=day_number,
-        explanation=explanation,
-    )
-
-
-def _withdrawn(cause: _Cause, record: FiredRecord, *, repeated: bool = False) -> TriggerWithdrawn:
-    if repeated:
-        why = (
-            f"a late report shows the count never fell below the threshold before "
-            f"{record.crossed_on}: the earlier announcement of this rule still stands"
-        )
-    elif record.spell_id is None:
-        why = f"the occasions counted on {record.crossed_on} no longer reach the threshold"
-    else:
-        why = f"the spell was no longer going on on {record.crossed_on}, when the rule was due"
-    return TriggerWithdrawn(
-        event_id=uuid.uuid5(domain.TRIGGER_NAMESPACE, f"withdrawn|{record.trigger_id}|{cause.key}"),
-        occurred_at=cause.occurred_at,
-        source=SOURCE,
-        employee_id=cause.employee_id,
-        org=cause.org,
-        trigger_id=record.trigger_id,
-        rule_id=record.rule_id,
-        why=why,
-    )
-
-
 def occasions(
     spells: list[SpellFact], policy: Policy, rule: CountRule | None = None
 ) -> list[Occasion]:
@@ -320,34 +242,6 @@ def occasions(
         limit = rule.max_spell_days
         merged = [o for o in merged if o.well_from and (o.well_from - o.sick_from).days <= limit]
     return merged
-
-
-def measure_on(
-    occasion_list: list[Occasion], rule: CountRule, day: date
-) -> tuple[int, list[Occasion]]:
-    """The rule's measure on `day` and the occasions it rests on, oldest first."""
-    start = rule.window.start(day)
-    if rule.metric == "occasions":
-        basis = [o for o in occasion_list if start <= o.sick_from <= day]
-        return len(basis), basis
-    basis = [o for o in occasion_list if o.days_absent(start, day) > 0]
-    absent_days = sum(o.days_absent(start, day) for o in basis)
-    return len(basis) ** 2 * absent_days, basis
-
-
-def _change_days(occasion_list: list[Occasion], rule: CountRule, today: date | None) -> set[date]:
-    """The days on which the measure can rise or fall; between them it stays put."""
-    if rule.metric == "occasions":
-        return {o.sick_from for o in occasion_list} | {
-            rule.window.leaves_on(o.sick_from) for o in occasion_list
-        }
-    # The Bradford factor grows with every day of absence: look at each day.
-    if not occasion_list:
-        return set()
-    first = min(o.sick_from for o in occasion_list)
-    last = today or max((o.well_from or o.sick_from) for o in occasion_list)
-    last = max(last, first)
-    return {first + timedelta(days=n) for n in range((last - first).days + 1)}
 
 
 def series(
@@ -401,47 +295,6 @@ def episodes(
                 open_episode = None
             armed = True
     return found
-
-
-def reconcile(
-    found: list[Episode],
-    fired: list[FiredRecord],
-    rule_id: str,
-    *,
-    evaluate_from: date | None = None,
-) -> Decision:
-    """Which episodes to announce and which earlier firings lost their basis.
-
-    Firings are matched by rule and date, not by policy version, so a new policy version never
-    re-announces an episode that was already announced. When a late report joins two episodes
-    into one, the later announcement is withdrawn as a repeat: one episode, one conversation.
-    """
-    mine = [f for f in fired if f.rule_id == rule_id]
-    to_fire = tuple(
-        e
-        for e in found
-        if not e.began_before_evaluation and not any(e.covers(f.crossed_on) for f in mine)
-    )
-    judged = [f for f in mine if evaluate_from is None or f.crossed_on >= evaluate_from]
-    to_withdraw = tuple(f for f in judged if not any(e.covers(f.crossed_on) for e in found))
-    repeated: list[FiredRecord] = []
-    for episode in found:
-        covered = sorted(
-            (f for f in mine if episode.covers(f.crossed_on)),
-            key=lambda f: (f.crossed_on, f.trigger_id),
-        )
-        repeated.extend(f for f in covered[1:] if f in judged)
-    return Decision(fire=to_fire, withdraw=to_withdraw, repeated=tuple(repeated))
-
-
-def evaluation_start(today: date, policy: Policy, margin_months: int = 3) -> date:
-    """Before this day the kept history is incomplete; older firings are final."""
-    return months_before(today, policy.longest_window_months + margin_months)
-
-
-def keep_from(today: date, policy: Policy) -> date:
-    """Spells starting before this day can no longer change any decision: drop them."""
-    return months_before(evaluation_start(today, policy), policy.longest_window_months)
 
 
 def due_days(
