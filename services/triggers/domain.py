@@ -11,12 +11,15 @@ has lost its basis and is withdrawn.
 """
 
 import uuid
-from dataclasses import dataclass, replace
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
+from operator import attrgetter
 from typing import Literal
 
-from services.triggers.windows import Window, months_before
+from services.triggers.windows import ONE_DAY, Window, months_before
 
 TRIGGER_NAMESPACE = uuid.UUID("5b0f9a7e-2f4c-4c36-9d7a-6f1e3a0c8b21")
 
@@ -89,18 +92,27 @@ class DayRule:
     def due_days(self, spell: SpellFact) -> list[tuple[int, date]]:
         """(day number, date) of each day this rule is due for `spell`, whether or not it was
         still going on then."""
-        if spell.retracted or spell.absence_type not in self.absence_types:
+        base = self.day_zero(spell)
+        if base is None:
             return []
+        return [(n, base + timedelta(days=n)) for n in self.days]
+
+    def day_zero(self, spell: SpellFact) -> date | None:
+        """The day before this rule's day 1 for `spell`; None when the rule never applies to it.
+        The engine adds the day numbers itself, without building the list `due_days` gives."""
+        if spell.retracted or spell.absence_type not in self.absence_types:
+            return None
         if self.min_expected_days is not None and spell.expected_return is not None:
             if (spell.expected_return - spell.sick_from).days < self.min_expected_days:
-                return []
+                return None
         if self.anchor == "sick_from":
-            base = spell.sick_from - timedelta(days=1)
-        elif spell.expected_return is None:
-            return []
-        else:
-            base = spell.expected_return
-        return [(n, base + timedelta(days=n)) for n in self.days]
+            return spell.sick_from - ONE_DAY
+        return spell.expected_return
+
+    @cached_property
+    def day_offsets(self) -> tuple[tuple[int, timedelta], ...]:
+        """(day number, days after day zero), made once per rule rather than once per spell."""
+        return tuple((n, timedelta(days=n)) for n in self.days)
 
 
 @dataclass(frozen=True)
@@ -139,9 +151,25 @@ class Policy:
     def policy_version(self) -> str:
         return f"{self.name}@{self.version}"
 
-    @property
+    @cached_property  # asked on every report; a policy never changes once loaded
     def longest_window_months(self) -> int:
         return max((rule.window_months_at_most for rule in self.count_rules), default=12)
+
+    @cached_property
+    def catch_up(self) -> timedelta:
+        """How far back a day rule may still fire, as a span to subtract from today."""
+        return timedelta(days=self.catch_up_days)
+
+    @cached_property
+    def day_rule_ids(self) -> frozenset[str]:
+        return frozenset(rule.rule_id for rule in self.day_rules)
+
+    @cached_property
+    def day_rules_by_id(self) -> dict[str, tuple[DayRule, ...]]:
+        return {
+            rule_id: tuple(r for r in self.day_rules if r.rule_id == rule_id)
+            for rule_id in self.day_rule_ids
+        }
 
     @property
     def rule_ids(self) -> frozenset[str]:
@@ -152,8 +180,18 @@ class Policy:
             not spell.retracted
             and spell.absence_type in self.counted_absence_types
             and spell.reason_category not in self.excluded_reason_categories
-            and not any(exclusion.excludes(spell) for exclusion in self.reason_exclusions)
+            and not self._excluded_for_its_reason(spell)
         )
+
+    def _excluded_for_its_reason(self, spell: SpellFact) -> bool:
+        """A plain loop: asked for every kept spell on every report, and most spells have no
+        reason at all."""
+        if spell.reason_category is None:
+            return False
+        for exclusion in self.reason_exclusions:
+            if exclusion.excludes(spell):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -170,7 +208,7 @@ class Occasion:
 
     def days_absent(self, first: date, last: date) -> int:
         """Calendar days of this occasion within [first, last] (an open one runs to `last`)."""
-        end = last if self.well_from is None else min(last, self.well_from - timedelta(days=1))
+        end = last if self.well_from is None else min(last, self.well_from - ONE_DAY)
         return max(0, (end - max(first, self.sick_from)).days + 1)
 
 
@@ -193,6 +231,12 @@ class Episode:
 
     def covers(self, day: date) -> bool:
         return self.crossed_on <= day and (self.rearmed_on is None or day < self.rearmed_on)
+
+    def rearmed(self, day: date) -> "Episode":
+        """This episode, ended on `day` (built directly: `replace` inspects the fields)."""
+        return Episode(
+            self.rule, self.crossed_on, self.crossing, self.basis, day, self.began_before_evaluation
+        )
 
 
 @dataclass(frozen=True)
@@ -218,16 +262,30 @@ def occasions(
 ) -> list[Occasion]:
     """The spells that count under the policy, merged where they follow within the gap (the
     rule's own gap when it has one), and only the short ones when the rule says so."""
+    return occasions_of(counted_spells(spells, policy), policy, rule)
+
+
+def counted_spells(spells: Iterable[SpellFact], policy: Policy) -> list[SpellFact]:
+    """The spells that count under the policy, oldest first: sorted once per report and shared
+    by every rule, whatever its gap."""
+    return sorted((s for s in spells if policy.counts(s)), key=START_ORDER)
+
+
+START_ORDER = attrgetter("sick_from", "spell_id")  # (sick_from, spell_id), without a Python call
+
+
+def occasions_of(
+    counted: list[SpellFact], policy: Policy, rule: CountRule | None = None
+) -> list[Occasion]:
+    """`occasions` of spells already counted and sorted by `counted_spells`; the occasions come
+    out in the order they started."""
     gap = policy.merge_gap_days
     if rule is not None and rule.merge_gap_days is not None:
         gap = rule.merge_gap_days
-    counted = sorted(
-        (s for s in spells if policy.counts(s)), key=lambda s: (s.sick_from, s.spell_id)
-    )
     merged: list[Occasion] = []
     for spell in counted:
         if merged and gap > 0 and merged[-1].well_from is not None:
-            last_sick_day = merged[-1].well_from - timedelta(days=1)
+            last_sick_day = merged[-1].well_from - ONE_DAY
             if (spell.sick_from - last_sick_day).days <= gap:
                 previous = merged.pop()
                 spell_ids = (*previous.spell_ids, spell.spell_id)
@@ -285,7 +343,24 @@ def series(
         days = {d for d in days if d >= evaluate_from} | {evaluate_from}
     if today is not None:
         days = {d for d in days if d <= today}
+    starts = [o.sick_from for o in occasion_list]
+    if rule.metric == "occasions" and starts == sorted(starts):
+        return _counted_series(occasion_list, starts, rule, sorted(days))
     return [(day, *measure_on(occasion_list, rule, day)) for day in sorted(days)]
+
+
+def _counted_series(
+    occasion_list: list[Occasion], starts: list[date], rule: CountRule, days: list[date]
+) -> Series:
+    """`measure_on` for the occasions metric on each of `days`: with the occasions in the order
+    they started, those in a window are one run of the list, found by bisecting the starts
+    instead of testing every occasion on every day."""
+    measured: Series = []
+    for day in days:
+        first = bisect_left(starts, rule.window.start(day))
+        after = bisect_right(starts, day)
+        measured.append((day, after - first, occasion_list[first:after]))
+    return measured
 
 
 def episodes(
@@ -318,7 +393,7 @@ def episodes(
                 armed = False
         else:
             if open_episode is not None:
-                found[-1] = replace(open_episode, rearmed_on=day)
+                found[-1] = open_episode.rearmed(day)
                 open_episode = None
             armed = True
     return found

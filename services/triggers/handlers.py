@@ -116,14 +116,15 @@ def _spell_json(s: SpellFact) -> dict[str, Any]:
 
 
 def _spell_from_json(s: dict[str, Any]) -> SpellFact:
+    # Positional: read for every kept spell on every event the worker applies.
     return SpellFact(
-        spell_id=s["spell_id"],
-        absence_type=s["absence_type"],
-        sick_from=date.fromisoformat(s["sick_from"]),
-        well_from=_date(s["well_from"]),
-        reason_category=s.get("reason_category"),
-        retracted=bool(s.get("retracted")),
-        expected_return=_date(s.get("expected_return")),
+        s["spell_id"],
+        s["absence_type"],
+        date.fromisoformat(s["sick_from"]),
+        _date(s["well_from"]),
+        s.get("reason_category"),
+        bool(s.get("retracted")),
+        _date(s.get("expected_return")),
     )
 
 
@@ -151,7 +152,8 @@ def apply_report(
     if event_id in state.recent_event_ids:
         return state, []
     recent = (*state.recent_event_ids, event_id)[-RECENT_EVENT_IDS:]
-    state = replace(_learn(state, event), recent_event_ids=recent, org=event.org)
+    learned = _learn(state, event)
+    state = EmployeeState(learned.spells, learned.fired, recent, learned.exemptions, event.org)
     # Decisions depend on event time, not wall time, so a replay decides as the live stream did.
     cause = _Cause(event_id, event.employee_id, event.occurred_at, event.org)
     return decide(state, policy, local_date(event.occurred_at), cause)
@@ -193,7 +195,7 @@ def _learn(state: EmployeeState, event: ReportEvent) -> EmployeeState:
             spells[event.spell_id] = replace(known, well_from=event.well_from)
         else:
             spells[event.spell_id] = replace(known, retracted=True)
-    return replace(state, spells=spells)
+    return EmployeeState(spells, state.fired, state.recent_event_ids, state.exemptions, state.org)
 
 
 def decide(
@@ -217,21 +219,27 @@ def decide(
             del fired[record.trigger_id]
             out.append(_withdrawn(cause, record, repeated=repeated))
 
+    counted = domain.counted_spells(spells.values(), policy)
     occasions_by: dict[tuple[int | None, int | None], list[domain.Occasion]] = {}
-    series_by: dict[tuple[object, ...], domain.Series] = {}
+    series_by: dict[tuple[int | str | None, ...], domain.Series] = {}
     for rule in policy.count_rules:
+        mine = [f for f in fired.values() if f.rule_id == rule.rule_id]
+        if not mine and rule.metric == "occasions" and len(counted) < rule.threshold:
+            continue  # too few spells to make the occasions, and nothing to take back
         shape = (rule.merge_gap_days, rule.max_spell_days)
         if shape not in occasions_by:
-            occasions_by[shape] = domain.occasions(list(spells.values()), policy, rule)
+            occasions_by[shape] = domain.occasions_of(counted, policy, rule)
         occasion_list = occasions_by[shape]
-        series_key = (*shape, rule.window, rule.metric)
+        series_key = (*shape, rule.window.months, rule.window.days, rule.metric)
         if series_key not in series_by:
             series_by[series_key] = domain.series(
                 occasion_list, rule, evaluate_from=evaluate_from, today=today
             )
         measured = series_by[series_key]
+        if not mine and not _reaches(measured, rule.threshold):
+            continue  # no episode to announce, and nothing to take back
         decision = _count_rule_decision(
-            occasion_list, rule, list(fired.values()), evaluate_from, today, state, measured
+            occasion_list, rule, mine, evaluate_from, today, state, measured
         )
         withdraw(decision.withdraw)
         withdraw(decision.repeated, repeated=True)
@@ -255,7 +263,13 @@ def decide(
             event.trigger_id, due.rule.rule_id, due.due, due.spell.spell_id
         )
         out.append(event)
-    return replace(state, spells=spells, fired=fired), out
+    return EmployeeState(spells, fired, state.recent_event_ids, state.exemptions, state.org), out
+
+
+def _reaches(measured: domain.Series, threshold: int) -> bool:
+    """Whether the measure reaches `threshold` on any day: a rule that never does has no
+    episodes, for any exemption, which only ever raises the threshold."""
+    return any(value >= threshold for _, value, _ in measured)
 
 
 def _count_rule_decision(

@@ -7,7 +7,9 @@ it. "N months before" clamps to the month's last day (31 March − 1 month = 28/
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+ONE_DAY = timedelta(days=1)  # made once: building a timedelta costs as much as the date sum
 
 
 @lru_cache(maxsize=65536)  # hot in every sweep; dates repeat across employees
@@ -19,9 +21,10 @@ def months_before(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+@lru_cache(maxsize=65536)  # every day of every count rule's series asks
 def window_start(day: date, months: int) -> date:
     """The first day inside the window that ends on `day`."""
-    return months_before(day, months) + timedelta(days=1)
+    return months_before(day, months) + ONE_DAY
 
 
 def in_window(first_day: date, day: date, months: int) -> bool:
@@ -37,7 +40,7 @@ def leaves_window_on(first_day: date, months: int) -> date:
     """
     candidate = months_before(first_day, -months)
     while months_before(candidate, months) < first_day:
-        candidate += timedelta(days=1)
+        candidate += ONE_DAY
     return candidate
 
 
@@ -56,7 +59,15 @@ class Window:
         """The first day inside the window that ends on `day`."""
         if self.months:
             return window_start(day, self.months)
-        return day - timedelta(days=self.days - 1)
+        return day - self._back_to_start
+
+    @cached_property
+    def _length(self) -> timedelta:
+        return timedelta(days=self.days)
+
+    @cached_property
+    def _back_to_start(self) -> timedelta:
+        return timedelta(days=self.days - 1)
 
     def contains(self, first_day: date, day: date) -> bool:
         return self.start(day) <= first_day <= day
@@ -65,7 +76,7 @@ class Window:
         """The first day whose window no longer holds `first_day`."""
         if self.months:
             return leaves_window_on(first_day, self.months)
-        return first_day + timedelta(days=self.days)
+        return first_day + self._length
 
     @property
     def months_at_most(self) -> int:

@@ -1,6 +1,7 @@
 """The count rules: crossing semantics, re-arming, policy scope, and exactness under backdated,
 out-of-order and replayed reports (DESIGN §4)."""
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -10,15 +11,21 @@ from hypothesis import strategies as st
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.reports import (
     AbsenceType,
+    ExemptionLifted,
+    ExemptionSet,
     ReasonVisibility,
     SickReported,
+    SpellCorrected,
+    SpellRetracted,
     WellReported,
 )
 from schemas.triggers import TriggerFired
 from services.triggers import domain
 from services.triggers.domain import CountRule, Occasion, Policy, SpellFact
-from services.triggers.handlers import EmployeeState, apply_report
+from services.triggers.handlers import EmployeeState, apply_report, tick
+from services.triggers.policy import POLICY_DIR, load_policy
 from services.triggers.windows import in_window
+from tests.unit import reference_engine
 
 OMTANKE = CountRule("omtankesamtal", 4, 12, ("manager",), 14)
 POLICY = Policy("test", "1", (OMTANKE,))
@@ -280,3 +287,134 @@ def test_state_survives_its_json_form():
     history = [spell(i, date(2026, i, 1), date(2026, i, 3)) for i in range(1, 6)]
     state, _ = run_stream(in_order(history))
     assert EmployeeState.from_json(state.to_json()) == state
+
+
+# --- property-based: the optimised engine decides exactly as the straightforward one ---------
+
+REFERENCE_POLICIES = [
+    load_policy(POLICY_DIR / name)
+    for name in ("halsosupport-2.0.toml", "bradford.toml", "short-spells-183.toml")
+] + [
+    Policy(
+        "kitchen-sink",
+        "1",
+        (
+            CountRule("two", 2, 3, ("manager",), 14),
+            CountRule("three_merged", 3, 6, ("hr_specialist",), merge_gap_days=5),
+            CountRule("short", 2, 0, ("manager",), window_days=60, max_spell_days=7),
+            CountRule("bradford", 40, 0, ("manager",), window_days=90, metric="bradford"),
+        ),
+        counted_absence_types=frozenset({"sick", "vab"}),
+        excluded_reason_categories=frozenset({"other"}),
+        merge_gap_days=2,
+        day_rules=(
+            domain.DayRule("day_two", (2, 5), ("nurse",), absence_types=frozenset({"sick", "vab"})),
+            domain.DayRule("late", (1, 3), ("employee",), anchor="expected_return"),
+            domain.DayRule("long", (4,), ("manager",), due_in_days=0, min_expected_days=10),
+        ),
+        reason_exclusions=(domain.ReasonExclusion("infection", date(2024, 3, 1), None),),
+        effective_from=date(2024, 2, 1),
+        catch_up_days=5,
+    ),
+]
+RULE_IDS = sorted({r for p in REFERENCE_POLICIES for r in p.rule_ids})
+NURSE = Source(channel=Channel.NURSE, registered_by="n1")
+ORG = OrgRef(workplace_id="w1", department_id="d1", manager_id="m1")
+
+
+@st.composite
+def report_sequences(draw):
+    """One employee's reports as the topic might hold them: sick, well, corrected and retracted
+    spells (often backdated, on a few spell ids so they overwrite each other), exemptions set
+    and lifted, redeliveries, and ticks of days with no report."""
+    now = datetime(2023, 6, 1, 9, tzinfo=UTC) + timedelta(days=draw(st.integers(0, 400)))
+    steps: list[object] = []
+    for n in range(draw(st.integers(min_value=1, max_value=40))):
+        now += timedelta(days=draw(st.integers(min_value=-3, max_value=45)), minutes=n)
+        kind = draw(
+            st.sampled_from(
+                ["sick"] * 4
+                + ["well"] * 3
+                + ["correct", "retract"]
+                + ["exempt", "lift", "tick", "tick", "again"]
+            )
+        )
+        if kind == "again" and steps:
+            steps.append(draw(st.sampled_from(steps)))
+            continue
+        if kind == "tick":
+            steps.append(now)
+            continue
+        spell_id = f"s{draw(st.integers(min_value=0, max_value=7))}"
+        common = {
+            "event_id": uuid.UUID(int=draw(st.integers(0, 2**64))),
+            "occurred_at": now,
+            "source": NURSE,
+            "employee_id": "e1",
+            "org": ORG,
+        }
+        today = now.date()
+        sick_from = today - timedelta(days=draw(st.integers(min_value=0, max_value=40)))
+        if kind in ("exempt", "lift"):
+            rule_id = draw(st.sampled_from(RULE_IDS))
+            if kind == "lift":
+                steps.append(ExemptionLifted(rule_id=rule_id, decided_by="hr", **common))
+                continue
+            suppressed = draw(st.booleans())
+            steps.append(
+                ExemptionSet(
+                    rule_id=rule_id,
+                    suppressed=suppressed,
+                    decided_by="hr",
+                    threshold=None if suppressed else draw(st.integers(min_value=1, max_value=60)),
+                    valid_until=draw(st.none() | st.just(today + timedelta(days=30))),
+                    **common,
+                )
+            )
+        elif kind == "well":
+            well_from = sick_from + timedelta(days=draw(st.integers(min_value=1, max_value=70)))
+            steps.append(WellReported(spell_id=spell_id, well_from=well_from, **common))
+        elif kind == "retract":
+            steps.append(SpellRetracted(spell_id=spell_id, why="by mistake", **common))
+        else:
+            expected = draw(st.none() | st.integers(min_value=1, max_value=90))
+            facts = {
+                "spell_id": spell_id,
+                "sick_from": sick_from,
+                "degree_percent": 100,
+                "absence_type": draw(st.sampled_from([AbsenceType.SICK] * 3 + [AbsenceType.VAB])),
+                "reason_visibility": ReasonVisibility.SHARED,
+                "reason_category": draw(st.sampled_from(["infection", "other", "covid_19"])),
+                "expected_return": expected and sick_from + timedelta(days=expected),
+            }
+            if kind == "sick":
+                steps.append(SickReported(**facts, **common))
+            else:
+                well_from = draw(
+                    st.none() | st.just(sick_from + timedelta(days=draw(st.integers(1, 30))))
+                )
+                steps.append(SpellCorrected(well_from=well_from, why="typo", **facts, **common))
+    return steps
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=report_sequences(),
+    policy=st.sampled_from(REFERENCE_POLICIES),
+    through_json=st.booleans(),
+)
+def test_the_engine_decides_exactly_as_the_reference_engine(steps, policy, through_json):
+    """Same trigger events and the same state, report by report and tick by tick. With
+    `through_json` the state goes through its JSON form between steps, as the worker keeps it."""
+    state, expected_state = EmployeeState(), EmployeeState()
+    for step in steps:
+        if isinstance(step, datetime):
+            state, out = tick(state, "e1", policy, step)
+            expected_state, expected = reference_engine.tick(expected_state, "e1", policy, step)
+        else:
+            state, out = apply_report(state, step, policy)
+            expected_state, expected = reference_engine.apply_report(expected_state, step, policy)
+        assert out == expected
+        assert state.to_json() == expected_state.to_json()
+        if through_json:
+            state = EmployeeState.from_json(json.loads(json.dumps(state.to_json())))
