@@ -221,6 +221,10 @@ class ChaosSystem:
 
     def expected_triggers(self) -> set[str]:
         """The trigger event ids the rule engine derives from the reports intake recorded."""
+        return set(self.expected_trigger_events())
+
+    def expected_trigger_events(self) -> dict[str, Any]:
+        """The trigger events the rule engine derives from the reports intake recorded, by id."""
         policy = load_policy(DEFAULT_POLICY)
         by_employee: dict[str, list[Any]] = {}
         for (payload,) in self.rows(
@@ -230,7 +234,7 @@ class ChaosSystem:
             by_employee.setdefault(event.employee_id, []).append(event)
         today = local_date(datetime.now(UTC))
         return {
-            str(out.event_id)
+            str(out.event_id): out
             for employee_id, events in by_employee.items()
             for out in run_employee(employee_id, events, policy, today)
         }
@@ -276,7 +280,8 @@ class ChaosSystem:
         stats_spells = set(self.rows("stats", "select spell_id, sick_from, well_from from spell"))
         assert stats_spells == intake_spells
 
-        expected = self.expected_triggers()
+        expected_events = self.expected_trigger_events()
+        expected = set(expected_events)
         assert expected, "the workload should make triggers fire"
 
         def triggers_on_topic() -> Counter[str]:
@@ -296,7 +301,8 @@ class ChaosSystem:
         try:
             eventually_true(expected_on_topic, timeout_s, "the expected triggers")
         except AssertionError as error:
-            missing, extra = sorted(expected - seen), sorted(seen - expected)
+            missing = [_described(expected_events[i]) for i in sorted(expected - seen)]
+            extra = sorted(seen - expected)
             raise AssertionError(f"{error}: missing {missing}, not expected {extra}") from None
         fired = [
             decode(value)
@@ -379,6 +385,12 @@ class ChaosSystem:
         assert sick_ids <= mailed_for, "a sick report without its manager mail"
         assert mailed_for <= report_ids | expected, "a mail for an event intake never recorded"
         assert for_manager and for_manager <= mailed_for, "a trigger without its manager mail"
+
+
+def _described(event: Any) -> str:
+    """A trigger event in a line: what a failed scenario's reader needs to find its cause."""
+    fields = ("event_type", "rule_id", "employee_id", "trigger_id", "occurred_at", "day_number")
+    return " ".join(f"{f}={getattr(event, f)}" for f in fields if hasattr(event, f))
 
 
 def distinct_free_ports(names: list[str]) -> dict[str, int]:
