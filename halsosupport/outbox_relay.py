@@ -10,13 +10,17 @@ by the identity of the topics: Kafka gives every topic a topic id (Metadata v10+
 recreated topic does not share. The relay keeps the ids it published to in its database; when
 one changed, or the topic is gone, it creates what is missing, republishes every event it ever
 recorded for those topics, in order, and only then goes on with new ones.
+
+Shared by every service that publishes through an outbox (intake, cases): each passes its own
+unit of work (`OutboxStore`), whose outbox and broker-topic tables live in its own database.
 """
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 import structlog
 from kafka import KafkaAdminClient, KafkaProducer
@@ -26,9 +30,52 @@ from sqlalchemy.engine import Engine
 from halsosupport.consumer import backoff_s
 from halsosupport.kafka import NO_TOPIC_ID, describe_topic_ids, ensure_topics
 from schemas.topics import TOPICS
-from services.intake.adapters.sql_repo import SqlUnitOfWork
 
-log = structlog.get_logger("intake.outbox_relay")
+log = structlog.get_logger("halsosupport.outbox_relay")
+
+
+class OutboxRow(Protocol):
+    """A stored outbox message, as the relay reads it."""
+
+    id: int | None
+    topic: str
+    key: str
+    payload: str
+    published_at: datetime | None
+
+
+class OutboxStore(Protocol):
+    """The queries the relay needs, in one transaction of the service's own database."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def unpublished(self, limit: int) -> Sequence[OutboxRow]: ...
+
+    def outbox_count(self, topics: set[str] | None = None) -> int: ...
+
+    def outbox_after(
+        self, after_id: int, topics: set[str] | None, limit: int
+    ) -> Sequence[OutboxRow]: ...
+
+    def mark_published(self, ids: list[int], *, at: datetime) -> None: ...
+
+    def broker_topic_ids(self) -> dict[str, str]: ...
+
+    def record_broker_topic_ids(self, topic_ids: dict[str, str], *, at: datetime) -> None: ...
+
+    def outbox_lag(self) -> tuple[int, datetime | None]: ...
+
+
+StoreFactory = Callable[[Engine], OutboxStore]
 
 
 class OutboxRelay:
@@ -36,6 +83,8 @@ class OutboxRelay:
         self,
         *,
         engine: Engine,
+        store: StoreFactory,
+        client_id: str,
         bootstrap_servers: str,
         poll_interval_s: float = 0.5,
         batch_size: int = 500,
@@ -43,6 +92,8 @@ class OutboxRelay:
         security: Mapping[str, Any] | None = None,
     ) -> None:
         self.engine = engine
+        self.store = store
+        self.client_id = client_id
         self.broker_check_interval_s = broker_check_interval_s
         self.bootstrap_servers = bootstrap_servers
         self.security = dict(security or {})
@@ -66,7 +117,9 @@ class OutboxRelay:
         self._producer: KafkaProducer | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"outbox-relay-{self.client_id}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -85,7 +138,7 @@ class OutboxRelay:
 
     def status(self) -> dict[str, Any]:
         """Lag and health for /healthz."""
-        with SqlUnitOfWork(self.engine) as uow:
+        with self.store(self.engine) as uow:
             waiting, oldest = uow.outbox_lag()
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=UTC)
@@ -132,7 +185,7 @@ class OutboxRelay:
         No database transaction stays open while waiting for the broker, so an absent broker
         never blocks the API's writes.
         """
-        with SqlUnitOfWork(self.engine) as uow:
+        with self.store(self.engine) as uow:
             rows = [
                 (row.id, row.topic, row.key, row.payload)
                 for row in uow.unpublished(self.batch_size)
@@ -144,7 +197,7 @@ class OutboxRelay:
         self.check_broker(also={topic for _, topic, _, _ in rows})
         send_acknowledged(self._producer_or_connect(), rows)
         now = datetime.now(UTC)
-        with SqlUnitOfWork(self.engine) as uow:
+        with self.store(self.engine) as uow:
             uow.mark_published([row_id for row_id, *_ in rows if row_id is not None], at=now)
             uow.commit()
         self.published += len(rows)
@@ -161,7 +214,7 @@ class OutboxRelay:
     def check_broker(self, also: set[str] | frozenset[str] = frozenset()) -> None:
         """Compare the broker's topic ids with those the relay published to; replay the topics
         the broker lost. `also`: topics about to be published to for the first time."""
-        with SqlUnitOfWork(self.engine) as uow:
+        with self.store(self.engine) as uow:
             known = uow.broker_topic_ids()
         topics = set(known) | set(also)
         if not topics:
@@ -188,7 +241,7 @@ class OutboxRelay:
             self._replay_lost(lost, missing, current)
         changed = {t: str(i) for t, i in current.items() if i is not None and known.get(t) != i}
         if changed:
-            with SqlUnitOfWork(self.engine) as uow:
+            with self.store(self.engine) as uow:
                 uow.record_broker_topic_ids(changed, at=datetime.now(UTC))
                 uow.commit()
         self._checked_at = time.monotonic()
@@ -198,7 +251,7 @@ class OutboxRelay:
         if self._admin is None:
             self._admin = KafkaAdminClient(
                 bootstrap_servers=self.bootstrap_servers,
-                client_id="halsosupport-intake-relay-admin",
+                client_id=f"{self.client_id}-admin",
                 request_timeout_ms=5_000,
                 bootstrap_timeout_ms=5_000,
                 **self.security,
@@ -232,6 +285,7 @@ class OutboxRelay:
             done = republish(
                 self.engine,
                 self._producer_or_connect(),
+                store=self.store,
                 topics=set(lost),
                 batch_size=self.batch_size,
                 on_progress=progress,
@@ -250,7 +304,9 @@ class OutboxRelay:
 
     def _producer_or_connect(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = ordered_producer(self.bootstrap_servers, security=self.security)
+            self._producer = ordered_producer(
+                self.bootstrap_servers, security=self.security, client_id=self.client_id
+            )
         return self._producer
 
     def _drop_producer(self) -> None:
@@ -268,10 +324,10 @@ class OutboxRelay:
             self._admin = None
 
 
-OutboxRow = tuple[int | None, str, str, str]  # id, topic, key, payload
+Sendable = tuple[int | None, str, str, str]  # id, topic, key, payload
 
 
-def send_acknowledged(producer: KafkaProducer, rows: list[OutboxRow]) -> None:
+def send_acknowledged(producer: KafkaProducer, rows: list[Sendable]) -> None:
     """Send in order and return only when the broker acknowledged every message; raise its
     error otherwise (nothing is marked published then, so nothing is lost)."""
     # An empty payload is a tombstone: the key with no value, for compaction to drop the key.
@@ -284,7 +340,10 @@ def send_acknowledged(producer: KafkaProducer, rows: list[OutboxRow]) -> None:
 
 
 def ordered_producer(
-    bootstrap_servers: str, *, security: Mapping[str, Any] | None = None
+    bootstrap_servers: str,
+    *,
+    security: Mapping[str, Any] | None = None,
+    client_id: str = "halsosupport-outbox-relay",
 ) -> KafkaProducer:
     """acks=all and one request in flight per connection: nothing lost, nothing reordered."""
     return KafkaProducer(
@@ -303,7 +362,7 @@ def ordered_producer(
         bootstrap_timeout_ms=5_000,
         max_block_ms=5_000,
         delivery_timeout_ms=30_000,
-        client_id="halsosupport-intake-relay",
+        client_id=client_id,
         # A missing topic is created by the relay with its own partitions and settings, never
         # by the broker's defaults.
         allow_auto_create_topics=False,
@@ -315,6 +374,7 @@ def replay(
     engine: Engine,
     bootstrap_servers: str,
     *,
+    store: StoreFactory,
     topics: set[str] | None = None,
     on_progress: Callable[[int, int], None] = lambda _done, _total: None,
     batch_size: int = 2000,
@@ -328,7 +388,12 @@ def replay(
     producer = ordered_producer(bootstrap_servers, security=security)
     try:
         return republish(
-            engine, producer, topics=topics, on_progress=on_progress, batch_size=batch_size
+            engine,
+            producer,
+            store=store,
+            topics=topics,
+            on_progress=on_progress,
+            batch_size=batch_size,
         )
     finally:
         producer.close(timeout=5)
@@ -338,6 +403,7 @@ def republish(
     engine: Engine,
     producer: KafkaProducer,
     *,
+    store: StoreFactory,
     topics: set[str] | None = None,
     on_progress: Callable[[int, int], None] = lambda _done, _total: None,
     batch_size: int = 2000,
@@ -345,11 +411,11 @@ def republish(
 ) -> int:
     """Every recorded event of `topics` (all when None) through `producer`, in recorded order;
     `mark_published` also marks the rows not yet published, so they are not sent again."""
-    with SqlUnitOfWork(engine) as uow:
+    with store(engine) as uow:
         total = uow.outbox_count(topics)
     done, after_id = 0, 0
     while True:
-        with SqlUnitOfWork(engine) as uow:
+        with store(engine) as uow:
             batch = uow.outbox_after(after_id, topics, batch_size)
             rows = [(r.id, r.topic, r.key, r.payload) for r in batch]
             waiting = [r.id for r in batch if r.published_at is None and r.id is not None]
@@ -357,7 +423,7 @@ def republish(
             return done
         send_acknowledged(producer, rows)
         if mark_published and waiting:
-            with SqlUnitOfWork(engine) as uow:
+            with store(engine) as uow:
                 uow.mark_published(waiting, at=datetime.now(UTC))
                 uow.commit()
         done += len(rows)
