@@ -1,8 +1,8 @@
 """Topic names and their broker-side configuration (DESIGN §3).
 
 Partition counts are chosen for a municipality of up to ~50,000 employees; the scaling guide
-in deploy/ says when to raise them. Retention of reports, triggers and cases is unlimited because the
-triggers' 12-month windows and the stats read model are rebuilt by replaying them.
+in deploy/ says when to raise them. Retention of reports, triggers and cases is unlimited
+because the triggers' 12-month windows and the stats read model are rebuilt by replaying them.
 """
 
 from dataclasses import dataclass, field
