@@ -42,15 +42,23 @@ class Actor:
         return local_date(self.now)
 
 
-def case_for(uow: SqlUnitOfWork, actor: Actor, case_id: str, *, action: str) -> Case:
-    """The case, locked for the step, if the caller is on it; the access audited."""
-    case = uow.case(case_id, for_update=True)
+def check_on_case(
+    uow: SqlUnitOfWork, principal: Principal, case_id: str, *, for_update: bool = False
+) -> Case:
+    """The case if the caller is on it: 404 for no case, 403 for someone else's."""
+    case = uow.case(case_id, for_update=for_update)
     if case is None:
         raise domain.UnknownCase("ärendet finns inte", "no such case")
-    if not may_access(actor.principal, uow.people_on(case)):
+    if not may_access(principal, uow.people_on(case)):
         raise domain.NotOnCase(
             "du är inte med i ärendet", "you are not on this case (manager, HR or rehab)"
         )
+    return case
+
+
+def case_for(uow: SqlUnitOfWork, actor: Actor, case_id: str, *, action: str) -> Case:
+    """The case, locked for the step, if the caller is on it; the access audited."""
+    case = check_on_case(uow, actor.principal, case_id, for_update=True)
     audit.append(
         uow.session, actor.access, action=action, employee_ids=[case.employee_id], at=actor.now
     )

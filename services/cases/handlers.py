@@ -2,6 +2,7 @@
 ask the domain, save, queue the case event in the outbox, all in one transaction."""
 
 from datetime import datetime
+from typing import Any
 from uuid import uuid4
 
 from halsosupport.consumer import Consumed
@@ -27,7 +28,7 @@ from services.cases.adapters.sql_repo import SqlUnitOfWork
 from services.cases.adapters.tables import Case, Department, RehabContact, Workplace
 
 
-def envelope(case: Case, *, now: datetime, by: str | None) -> dict[str, object]:
+def envelope(case: Case, *, now: datetime, by: str | None) -> dict[str, Any]:
     """The fields every case event carries: ids, org units and who caused it; no text."""
     channel = Channel.SYSTEM if by is None else Channel.WEB
     return {

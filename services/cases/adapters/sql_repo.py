@@ -68,8 +68,8 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
             self.session.exec(select(RehabContact.scope).where(RehabContact.contact_id == subject))
         )
         conditions = [
-            Case.manager_id == subject,
-            Case.owner_id == subject,
+            col(Case.manager_id) == subject,
+            col(Case.owner_id) == subject,
             col(Case.workplace_id).in_(managed),
             col(Case.department_id).in_(hr_of),
             col(Case.department_id).in_([*departments, *scopes]),

@@ -18,7 +18,7 @@ from services.cases.bootstrap import CasesRuntime
 from services.cases.domain import HEADING_SV, STATUS_SV
 
 router = APIRouter(prefix="/v1")
-OnCase = Annotated[Principal, Depends(require_role(*CASE_ROLES))]
+CaseRole = Annotated[Principal, Depends(require_role(*CASE_ROLES))]
 Figures = Annotated[Principal, Depends(require_role(*CASE_ROLES, Role.ADMIN))]
 
 
@@ -28,6 +28,17 @@ def _runtime(request: Request) -> CasesRuntime:
 
 
 Runtime = Annotated[CasesRuntime, Depends(_runtime)]
+
+
+def _on_case(case_id: str, rt: Runtime, principal: CaseRole) -> Principal:
+    """Refuse someone else's case before the body is looked at (the step checks it again,
+    with the case locked, and audits)."""
+    with rt.uow() as uow:
+        commands.check_on_case(uow, principal, case_id)
+    return principal
+
+
+OnCase = Annotated[Principal, Depends(_on_case)]
 
 
 def actor(rt: CasesRuntime, principal: Principal, caller: Access) -> commands.Actor:
@@ -131,7 +142,7 @@ def _consent(row: ConsentRow) -> dict[str, Any]:
 
 
 @router.get("/cases")
-def my_cases(rt: Runtime, principal: OnCase, caller: Caller) -> list[CaseOut]:
+def my_cases(rt: Runtime, principal: CaseRole, caller: Caller) -> list[CaseOut]:
     """The cases you are on: status, due date, owner. No documentation."""
     with rt.uow() as uow:
         return [CaseOut.of(c) for c in commands.list_cases(uow, actor(rt, principal, caller))]
