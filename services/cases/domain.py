@@ -10,10 +10,11 @@ weeks per case). No I/O here: handlers load, call these and save.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.cases import (
     CaseStatus,
@@ -153,57 +154,72 @@ def on_trigger_withdrawn(current: CaseStatus) -> CaseStatus | None:
 # --- documentation -----------------------------------------------------------------------------
 
 
+def _no_nul(text: str) -> str:
+    """PostgreSQL cannot store a NUL character: refused as bad input, not a 500."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+def _assume_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Dates within reason: a form's dates are near today, and date arithmetic stays in range.
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2199, 12, 31))]
+Moment = Annotated[datetime, AfterValidator(_assume_utc)]
+Short = Annotated[str, AfterValidator(_no_nul), Field(max_length=200)]
+Prose = Annotated[str, AfterValidator(_no_nul), Field(max_length=4000)]
+
+
 class _Form(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-Text = Field(default="", max_length=4000)
 
 
 class WorkFactors(_Form):
     """Arbetets faktorer."""
 
-    demands_and_resources: str = Text  # balans – krav och resurser
-    conflicts_and_cooperation: str = Text  # konflikter, samarbete
-    social_support_and_wellbeing: str = Text  # socialt stöd, trivsel
-    needs_at_work: str = Text  # behov på arbetet
+    demands_and_resources: Prose = ""  # balans – krav och resurser
+    conflicts_and_cooperation: Prose = ""  # konflikter, samarbete
+    social_support_and_wellbeing: Prose = ""  # socialt stöd, trivsel
+    needs_at_work: Prose = ""  # behov på arbetet
 
 
 class MedicalFactors(_Form):
     """Medicinska faktorer."""
 
-    history: str = Text  # sjukdomshistoria
-    treatment: str = Text  # behandling/mediciner
-    needs: str = Text
-    limitations: str = Text
+    history: Prose = ""  # sjukdomshistoria
+    treatment: Prose = ""  # behandling/mediciner
+    needs: Prose = ""
+    limitations: Prose = ""
 
 
 class PrivateFactors(_Form):
     """Privata faktorer."""
 
-    private_load: str = Text
-    relations_and_network: str = Text
-    home_and_exposure: str = Text  # hemma, utsatthet
-    dependency: str = Text  # alkohol, spel, beroende
+    private_load: Prose = ""
+    relations_and_network: Prose = ""
+    home_and_exposure: Prose = ""  # hemma, utsatthet
+    dependency: Prose = ""  # alkohol, spel, beroende
 
 
 class ConversationForm(_Form):
     """An omtankesamtal or trepartssamtal as the dialogue guide lays it out."""
 
-    held_on: date
-    attended: list[str] = Field(min_length=1, max_length=20)  # närvarande
-    how_are_you: str = Text  # hur har du det?
+    held_on: Day
+    attended: list[Short] = Field(min_length=1, max_length=20)  # närvarande
+    how_are_you: Prose = ""  # hur har du det?
     work: WorkFactors = WorkFactors()
     medical: MedicalFactors = MedicalFactors()
     private: PrivateFactors = PrivateFactors()
-    what_hinders: str = Text
-    what_enables: str = Text
-    what_needs_to_happen: str = Text
-    manager_does_next: str = Text  # vad ska chef göra till nästa gång
-    employee_does_next: str = Text  # vad ska medarbetare göra till nästa gång
-    measures: str = Text  # insatser/åtgärder
-    plan: str = Text
-    follow_up_on: date  # uppföljning datum
+    what_hinders: Prose = ""
+    what_enables: Prose = ""
+    what_needs_to_happen: Prose = ""
+    manager_does_next: Prose = ""  # vad ska chef göra till nästa gång
+    employee_does_next: Prose = ""  # vad ska medarbetare göra till nästa gång
+    measures: Prose = ""  # insatser/åtgärder
+    plan: Prose = ""
+    follow_up_on: Day  # uppföljning datum
 
     @model_validator(mode="after")
     def _follow_up_after_the_talk(self) -> "ConversationForm":
@@ -245,27 +261,27 @@ HEADING_SV = {
 class NextSteps(_Form):
     """Nästa steg, per party."""
 
-    employee: str = Text
-    manager: str = Text
-    responsible: str = Text  # ansvarig för aktiviteterna
-    others: str = Text
+    employee: Prose = ""
+    manager: Prose = ""
+    responsible: Prose = ""  # ansvarig för aktiviteterna
+    others: Prose = ""
 
 
 class NextMeeting(_Form):
-    at: datetime
-    place: str = Field(default="", max_length=200)
-    convener: str = Field(default="", max_length=200)  # sammankallande
+    at: Moment
+    place: Short = ""
+    convener: Short = ""  # sammankallande
 
 
 class Note(_Form):
     """One note: kind and length, purpose, participants, summary, next steps, next meeting."""
 
     heading: NoteHeading
-    activity: str = Field(min_length=1, max_length=200)  # typ, e.g. "flerpartssamtal"
+    activity: Short = Field(min_length=1)  # typ, e.g. "flerpartssamtal"
     minutes: int = Field(ge=0, le=24 * 60)  # omfattning
-    purpose: str = Text
-    participants: list[str] = Field(default_factory=list, max_length=20)
-    summary: str = Text
+    purpose: Prose = ""
+    participants: list[Short] = Field(default_factory=list, max_length=20)
+    summary: Prose = ""
     next_steps: NextSteps = NextSteps()
     next_meeting: NextMeeting | None = None
 
@@ -281,30 +297,30 @@ def accepts_support(heading: NoteHeading) -> bool:
 class Goal(_Form):
     """A goal is specific and dated (S.M.A.R.T.A.), e.g. "back at 50 % in 8 weeks"."""
 
-    text: str = Field(min_length=3, max_length=500)
-    due_on: date
+    text: Prose = Field(min_length=3, max_length=500)
+    due_on: Day
 
 
 class Activity(_Form):
-    id: str = Field(min_length=1, max_length=64)
-    description: str = Field(min_length=1, max_length=1000)
-    owner_id: str = Field(min_length=1, max_length=64)
-    due_on: date
-    done_on: date | None = None
+    id: Short = Field(min_length=1, max_length=64)
+    description: Prose = Field(min_length=1, max_length=1000)
+    owner_id: Short = Field(min_length=1, max_length=64)
+    due_on: Day
+    done_on: Day | None = None
 
 
 class FollowUp(_Form):
-    id: str = Field(min_length=1, max_length=64)
-    on: date
-    purpose: str = Field(default="", max_length=500)
+    id: Short = Field(min_length=1, max_length=64)
+    on: Day
+    purpose: Prose = Field(default="", max_length=500)
     held: bool = False
 
 
 class ActionPlan(_Form):
     """Handlingsplan: a main goal, sub-goals, activities with owner and date, follow-ups."""
 
-    start_on: date
-    end_on: date  # beräknat slutdatum
+    start_on: Day
+    end_on: Day  # beräknat slutdatum
     goal: Goal
     sub_goals: list[Goal] = Field(default_factory=list, max_length=20)
     activities: list[Activity] = Field(min_length=1, max_length=50)
@@ -413,6 +429,8 @@ class Consent:
 def latest_valid_until(given_on: date) -> date:
     """The last day a consent given on `given_on` can be valid ("dock max ett år"): one year
     on, less a day."""
+    if given_on.year >= date.max.year:
+        raise InvalidInput("datumet är orimligt", "the date is out of range")
     try:
         return given_on.replace(year=given_on.year + 1) - timedelta(days=1)
     except ValueError:  # 29 February

@@ -1,7 +1,7 @@
 """One endpoint per step of a case. Routes only translate: commands.py checks who is on the
 case, asks the domain and audits."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
@@ -15,7 +15,7 @@ from services.cases import commands, domain
 from services.cases.access import CASE_ROLES
 from services.cases.adapters.tables import Case, CaseNote, ConsentRow, Conversation
 from services.cases.bootstrap import CasesRuntime
-from services.cases.domain import HEADING_SV, STATUS_SV
+from services.cases.domain import HEADING_SV, STATUS_SV, Day, Moment, Prose, Short
 
 router = APIRouter(prefix="/v1")
 CaseRole = Annotated[Principal, Depends(require_role(*CASE_ROLES))]
@@ -53,7 +53,7 @@ class _Body(BaseModel):
 
 
 class BookingIn(_Body):
-    at: datetime
+    at: Moment
 
 
 class ConversationIn(domain.ConversationForm):
@@ -62,23 +62,23 @@ class ConversationIn(domain.ConversationForm):
 
 class ConsentIn(_Body):
     party: Party
-    party_name: str | None = Field(default=None, max_length=200)
-    given_on: date
-    valid_until: date | None = None
+    party_name: Short | None = None
+    given_on: Day
+    valid_until: Day | None = None
 
 
 class RevokeIn(_Body):
-    on: date | None = None
+    on: Day | None = None
 
 
 class SharingIn(_Body):
     party: Party
-    what: str = Field(min_length=1, max_length=2000)
+    what: Prose = Field(min_length=1, max_length=2000)
 
 
 class DeclineIn(_Body):
     reason: DeclineReason
-    comment: str = Field(default="", max_length=2000)
+    comment: Prose = Field(default="", max_length=2000)
 
 
 class CloseIn(_Body):
@@ -103,7 +103,7 @@ class CaseOut(BaseModel):
     status_sv: str
     opened_on: date
     due_on: date
-    booked_at: datetime | None
+    booked_at: Moment | None
     accepted_on: date | None
     declined_on: date | None
     decline_reason: str | None
