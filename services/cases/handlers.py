@@ -5,6 +5,8 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+import structlog
+
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
 from schemas.cases import (
@@ -19,6 +21,7 @@ from schemas.directory import (
     ContactRole,
     ContactUpserted,
     DepartmentUpserted,
+    EmployeeErased,
     WorkplaceUpserted,
 )
 from schemas.envelope import Channel, OrgRef, Source
@@ -26,6 +29,8 @@ from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.cases import domain
 from services.cases.adapters.sql_repo import SqlUnitOfWork
 from services.cases.adapters.tables import Case, Department, RehabContact, Workplace
+
+log = structlog.get_logger("cases.handlers")
 
 
 def envelope(case: Case, *, now: datetime, by: str | None) -> dict[str, Any]:
@@ -127,7 +132,7 @@ def withdraw(uow: SqlUnitOfWork, withdrawn: TriggerWithdrawn, *, now: datetime) 
 
 def learn_directory(uow: SqlUnitOfWork, event: object) -> None:
     """Keep who manages each workplace, each department's HR specialist and the rehab
-    coordinators: access to a case follows the directory of now."""
+    coordinators: access to a case follows the directory of now. Erase on erasure."""
     if isinstance(event, WorkplaceUpserted):
         uow.upsert(
             Workplace(
@@ -146,6 +151,9 @@ def learn_directory(uow: SqlUnitOfWork, event: object) -> None:
             uow.upsert(RehabContact(contact_id=event.contact_id, scope=event.scope))
         else:  # a contact that changed role is no rehab coordinator any more
             uow.remove_rehab_contact(event.contact_id)
+    elif isinstance(event, EmployeeErased):
+        erased = uow.erase_employee(event.employee_id, f"erased-{uuid4()}")
+        log.info("employee_erased", cases=erased)
 
 
 def apply_batch(

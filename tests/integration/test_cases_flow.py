@@ -15,7 +15,13 @@ from sqlmodel import Session, select
 from halsosupport.audit import AuditEntry
 from halsosupport.auth import Role, issue_token
 from schemas.cases import CaseStatus
-from schemas.directory import ContactRole, ContactUpserted, DepartmentUpserted, WorkplaceUpserted
+from schemas.directory import (
+    ContactRole,
+    ContactUpserted,
+    DepartmentUpserted,
+    EmployeeErased,
+    WorkplaceUpserted,
+)
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.topics import CASES
 from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
@@ -442,3 +448,33 @@ def test_reminders_go_to_the_owner_before_the_date_and_once_it_passed(cases):
         "conversation",
         date(2026, 3, 16),
     )
+
+
+def test_erasure_removes_the_documentation_and_keeps_the_figures(cases, kafka_bootstrap):
+    _, case = cases.open_case()
+    url = f"/v1/cases/{case['case_id']}"
+    held = cases.client.post(f"{url}/conversations", json=FORM, headers=cases.as_manager)
+    assert held.status_code == 201
+    consent = {"party": "healthcare", "given_on": "2026-03-02"}
+    assert cases.client.post(f"{url}/consents", json=consent, headers=cases.as_manager).is_success
+    before = cases.client.get("/v1/cases/figures", headers=cases.as_manager).json()
+    publish(
+        kafka_bootstrap,
+        EmployeeErased(
+            event_id=uuid.uuid4(),
+            occurred_at=NOW,
+            source=Source(channel=Channel.IMPORT),
+            employee_id=cases.employee,
+        ),
+    )
+
+    def erased() -> dict | None:
+        detail = cases.client.get(url, headers=cases.as_manager).json()
+        return detail if detail["employee_id"] != cases.employee else None
+
+    detail = eventually(erased)
+    assert detail["employee_id"].startswith("erased-")
+    assert (detail["conversations"], detail["consents"], detail["notes"]) == ([], [], [])
+    assert (detail["status"], detail["accepted_on"]) == ("held", "2026-03-09")
+    after = cases.client.get("/v1/cases/figures", headers=cases.as_manager).json()
+    assert after == before

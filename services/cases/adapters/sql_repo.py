@@ -3,6 +3,7 @@ the outbox included."""
 
 from collections.abc import Iterable
 
+import sqlalchemy as sa
 from sqlmodel import col, or_, select
 
 from halsosupport.db import UnitOfWork
@@ -19,6 +20,7 @@ from services.cases.adapters.tables import (
     OutboxMessage,
     RehabContact,
     ReminderSent,
+    Sharing,
     Workplace,
 )
 from services.cases.domain import ACTIVE
@@ -128,6 +130,24 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
     def reminders_sent(self, case_id: str) -> set[tuple[str, str, str]]:
         rows = self.session.exec(select(ReminderSent).where(ReminderSent.case_id == case_id))
         return {(r.item_kind, r.item_id, r.kind) for r in rows}
+
+    def erase_employee(self, employee_id: str, pseudonym: str) -> int:
+        """Erasure: the documentation goes (conversations, notes, plans, consents, what was
+        shared, the reason given for declining); the case's dates and statuses stay under
+        `pseudonym`, so the figures stay the same and nothing leads back to the person."""
+        case_ids = list(
+            self.session.exec(select(Case.case_id).where(Case.employee_id == employee_id))
+        )
+        if not case_ids:
+            return 0
+        for table in (Conversation, CaseNote, ConsentRow, Sharing):
+            self.session.execute(sa.delete(table).where(col(table.case_id).in_(case_ids)))
+        self.session.execute(
+            sa.update(Case)
+            .where(col(Case.case_id).in_(case_ids))
+            .values(employee_id=pseudonym, decline_comment=None, action_plan=None)
+        )
+        return len(case_ids)
 
     # the directory
     def upsert(self, row: object) -> None:
