@@ -10,6 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DOMAIN := schemas halsosupport/localtime.py services/*/domain.py services/intake/personnummer.py \
+	services/cases/access.py \
 	services/triggers/windows.py services/triggers/handlers.py services/triggers/policy.py \
 	services/triggers/timed.py services/stats/day_counts.py services/stats/views.py \
 	services/stats/report_views.py services/stats/figures.py \

@@ -85,7 +85,7 @@ def manager_message_id(event_id: str, manager_id: str) -> str:
 
 
 def start(var_dir: Path, staff_per_workplace: int) -> System:
-    ports = Ports(*(free_port() for _ in range(7)))
+    ports = Ports(*(free_port() for _ in range(8)))
     system = start_system(
         var_dir=var_dir,
         ports=ports,

@@ -37,7 +37,7 @@ def run(
     memory_broker: Annotated[bool, typer.Option(help="keep topics in memory only")] = False,
     demo: Annotated[bool, typer.Option(help="seed the demo directory")] = True,
 ) -> None:
-    """Start everything: broker, mail server, the four services, and the demo data."""
+    """Start everything: broker, mail server, the five services, and the demo data."""
     from halsosupport import supervisor
 
     ports = supervisor.Ports.from_settings(supervisor.RunSettings())
@@ -77,6 +77,7 @@ Hälsosupport is running.
   stats API            http://127.0.0.1:{p.stats}/v1/stats/today
   notifier health      http://127.0.0.1:{p.notifier}/healthz
   triggers health      http://127.0.0.1:{p.triggers}/healthz
+  cases API            http://127.0.0.1:{p.cases}/docs
   mailbox              http://127.0.0.1:{p.mail_web}/  (files in {var_dir / "mail"}/; SMTP on {p.mail})
   logs                 {var_dir / "log"}/
 
@@ -456,6 +457,18 @@ def notifier() -> None:
     _serve(create_app(settings), settings.notifier_host, settings.notifier_port)
 
 
+@app.command()
+def cases() -> None:
+    """The cases service: consumer, outbox relay, reminders and API (HALSOSUPPORT_CASES_PORT,
+    default 8004)."""
+    from services.cases.entrypoints.api import create_app
+    from services.cases.settings import CasesSettings
+
+    settings = CasesSettings()
+    _logging("cases", settings)
+    _serve(create_app(settings), settings.cases_host, settings.cases_port)
+
+
 stats_app = typer.Typer(help="The stats read model and API, and its rebuild.")
 app.add_typer(stats_app, name="stats")
 
@@ -579,7 +592,7 @@ def export_schemas() -> None:
 
 @app.command("new-migration")
 def new_migration(service: str, message: str) -> None:
-    """Autogenerate a migration for SERVICE (intake, notifier, stats) from its models."""
+    """Autogenerate a migration for SERVICE (intake, notifier, stats, cases) from its models."""
     from halsosupport.devtools import autogenerate_revision
 
     root = Path(__file__).resolve().parent.parent / "services" / service / "migrations"
@@ -591,7 +604,7 @@ def new_migration(service: str, message: str) -> None:
 
 audit_app = typer.Typer(help="The audit log: who read or changed whose data.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-AUDITED_SERVICES = ("intake", "notifier", "stats")
+AUDITED_SERVICES = ("intake", "notifier", "stats", "cases")
 
 
 def _audited_engines():  # type: ignore[no-untyped-def]

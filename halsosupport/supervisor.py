@@ -1,4 +1,4 @@
-"""`halsosupport run`: the embedded broker, the development mail server and the four services
+"""`halsosupport run`: the embedded broker, the development mail server and the five services
 as child processes, the demo directory seeded, the addresses printed; Ctrl-C stops it all."""
 
 import os
@@ -26,6 +26,7 @@ class RunSettings(CommonSettings):
     stats_port: int = 8001
     notifier_port: int = 8002
     triggers_port: int = 8003
+    cases_port: int = 8004
     mail_web_port: int = 1080
 
 
@@ -38,6 +39,7 @@ class Ports:
     stats: int = 8001
     notifier: int = 8002
     triggers: int = 8003
+    cases: int = 8004
 
     @classmethod
     def from_settings(cls, settings: RunSettings) -> "Ports":
@@ -49,6 +51,7 @@ class Ports:
             stats=settings.stats_port,
             notifier=settings.notifier_port,
             triggers=settings.triggers_port,
+            cases=settings.cases_port,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -60,10 +63,11 @@ class Ports:
             "HALSOSUPPORT_STATS_PORT": str(self.stats),
             "HALSOSUPPORT_NOTIFIER_PORT": str(self.notifier),
             "HALSOSUPPORT_TRIGGERS_PORT": str(self.triggers),
+            "HALSOSUPPORT_CASES_PORT": str(self.cases),
         }
 
 
-SERVICES = ("intake", "triggers", "notifier", "stats")
+SERVICES = ("intake", "triggers", "notifier", "stats", "cases")
 CLI = (sys.executable, "-m", "halsosupport.cli")
 
 

@@ -4,6 +4,16 @@ from typing import Annotated, TypeAlias
 
 from pydantic import Field, TypeAdapter
 
+from schemas.cases import (
+    ActionDue,
+    ActionOverdue,
+    CaseClosed,
+    CaseOpened,
+    CaseStatusChanged,
+    ConsentRecorded,
+    ConsentRevoked,
+    SupportDeclined,
+)
 from schemas.directory import (
     ContactUpserted,
     DepartmentUpserted,
@@ -30,6 +40,17 @@ ReportEvent: TypeAlias = Annotated[
 TriggerEvent: TypeAlias = Annotated[
     TriggerFired | TriggerWithdrawn, Field(discriminator="event_type")
 ]
+CaseEvent: TypeAlias = Annotated[
+    CaseOpened
+    | CaseStatusChanged
+    | CaseClosed
+    | SupportDeclined
+    | ActionDue
+    | ActionOverdue
+    | ConsentRecorded
+    | ConsentRevoked,
+    Field(discriminator="event_type"),
+]
 DirectoryEvent: TypeAlias = Annotated[
     EmployeeUpserted | EmployeeErased | WorkplaceUpserted | DepartmentUpserted | ContactUpserted,
     Field(discriminator="event_type"),
@@ -48,7 +69,15 @@ AnyEvent: TypeAlias = Annotated[
     | WorkplaceUpserted
     | DepartmentUpserted
     | ContactUpserted
-    | NotificationFailed,
+    | NotificationFailed
+    | CaseOpened
+    | CaseStatusChanged
+    | CaseClosed
+    | SupportDeclined
+    | ActionDue
+    | ActionOverdue
+    | ConsentRecorded
+    | ConsentRevoked,
     Field(discriminator="event_type"),
 ]
 
@@ -67,6 +96,14 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     DepartmentUpserted,
     ContactUpserted,
     NotificationFailed,
+    CaseOpened,
+    CaseStatusChanged,
+    CaseClosed,
+    SupportDeclined,
+    ActionDue,
+    ActionOverdue,
+    ConsentRecorded,
+    ConsentRevoked,
 )
 
 _any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)  # type: ignore[arg-type,unused-ignore]

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from halsosupport.localtime import STOCKHOLM, local_date
+from schemas.cases import ActionDue, ActionOverdue
 from schemas.reasons import CONFIDENTIAL_SV, WITHHELD_SV, reason_label
 from schemas.reports import AbsenceType, ReasonVisibility, SickReported, WellReported
 from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
@@ -230,6 +231,22 @@ def plan_trigger_withdrawn(event: TriggerWithdrawn, told: list[Recipient]) -> li
     return [
         _planned(event, r, "trigger_withdrawn", context, trigger_id=event.trigger_id) for r in told
     ]
+
+
+CASE_OWNER = "case_owner"
+
+
+def plan_case_reminder(event: ActionDue | ActionOverdue, owner: Recipient) -> list[PlannedMessage]:
+    """The owner of a case's dated item hears before the date and once it passed: which kind
+    of item, which case, which date. The event carries nothing of the documentation, nor does
+    the message."""
+    template = "case_action_due" if isinstance(event, ActionDue) else "case_action_overdue"
+    context = {
+        "case_id": event.case_id,
+        "item_kind": event.item_kind.value,
+        "due_on": event.due_on.isoformat(),
+    }
+    return [_planned(event, owner, template, context)]
 
 
 def is_urgent(template: str, rule_id: str | None, urgent: list[str]) -> bool:

@@ -21,6 +21,7 @@ from halsosupport.consumer import Consumed, backoff_s
 from halsosupport.db import database_unavailable
 from halsosupport.localtime import local_date
 from halsosupport.retention import Retention
+from schemas.cases import ActionDue, ActionOverdue
 from schemas.directory import (
     ContactUpserted,
     DepartmentUpserted,
@@ -118,6 +119,11 @@ def _learn_directory(uow: SqlUnitOfWork, event: Event) -> bool:
 
 
 def _plan(uow: SqlUnitOfWork, event: Event) -> list[domain.PlannedMessage]:
+    if isinstance(event, ActionDue | ActionOverdue):
+        # A rehab coordinator is a directory contact; anyone else owning an item is a person.
+        kind = domain.CONTACT if uow.contact(event.owner_id) else domain.PERSON
+        owner = domain.Recipient(kind, event.owner_id, domain.CASE_OWNER)
+        return domain.plan_case_reminder(event, owner)
     if isinstance(event, TriggerWithdrawn):
         return domain.plan_trigger_withdrawn(event, uow.told_of_trigger(event.trigger_id))
     if not isinstance(event, SickReported | WellReported | TriggerFired):

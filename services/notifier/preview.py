@@ -141,6 +141,16 @@ def trigger_withdrawn(role: str = "manager") -> dict[str, Any]:
     }
 
 
+def case_action(item_kind: str = "activity", role: str = "manager") -> dict[str, Any]:
+    return {
+        **_person(role),
+        "recipient_role": "case_owner",
+        "case_id": "demo-case-1",
+        "item_kind": item_kind,
+        "due_on": (TODAY + timedelta(days=3)).isoformat(),
+    }
+
+
 def crisis_daily() -> dict[str, Any]:
     """Shaped like the stats service's GET /v1/stats/today, with withheld (null) cells."""
 
@@ -219,6 +229,15 @@ def cases(renderer: Renderer, language: str) -> Iterator[tuple[str, str, dict[st
             yield f"trigger-{rule_id}-{role}", "trigger", trigger(rule_id, role)
     yield "trigger_withdrawn", "trigger_withdrawn", trigger_withdrawn()
     yield "trigger_withdrawn-scheduler", "trigger_withdrawn", trigger_withdrawn("scheduler")
+    for item_kind in ("conversation", "activity", "follow_up"):
+        for when in ("due", "overdue"):
+            template = f"case_action_{when}"
+            yield f"{template}-{item_kind}", template, case_action(item_kind)
+    yield (
+        "case_action_due-rehab",
+        "case_action_due",
+        case_action("conversation", "rehab_coordinator"),
+    )
     yield "digest", "digest", digest(renderer, language)
     yield "crisis_daily", "crisis_daily", crisis_daily()
     yield "sms_certificate_reminder", "sms_certificate_reminder", sms_certificate_reminder()

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
+from schemas.cases import CaseClosed, CaseOpened, CaseStatus, CaseStatusChanged
 from schemas.directory import (
     DepartmentUpserted,
     EmployeeErased,
@@ -16,6 +17,7 @@ from schemas.reports import SickReported, SpellCorrected, SpellRetracted, WellRe
 from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.stats.adapters.sql_repo import SpellRow, SqlUnitOfWork
 from services.stats.adapters.tables import (
+    CaseRecord,
     Department,
     Employee,
     TriggerRecord,
@@ -73,6 +75,26 @@ def defer_counts(uow: SqlUnitOfWork) -> None:
     if uow.counts_through() is not None:
         uow.clear_counts()
         uow.set_counts_through(None)
+
+
+def _apply_case_event(
+    uow: SqlUnitOfWork, event: CaseOpened | CaseStatusChanged | CaseClosed
+) -> None:
+    """A case's trigger, the first day its conversation was held and its closing. One
+    employee's case events share a partition, so CaseOpened comes first."""
+    record = uow.session.get(CaseRecord, event.case_id)
+    if isinstance(event, CaseOpened):
+        if record is None:
+            uow.session.add(CaseRecord(case_id=event.case_id, trigger_id=event.trigger_id))
+        return
+    if record is None:
+        return
+    if isinstance(event, CaseStatusChanged):
+        if event.to_status is CaseStatus.HELD and record.held_on is None:
+            record.held_on = event.on
+    else:
+        record.closed_on, record.outcome = event.closed_on, event.outcome.value
+    uow.session.add(record)
 
 
 def apply_batch(
@@ -207,6 +229,8 @@ def apply_batch(
             )
         elif isinstance(event, DepartmentUpserted):
             uow.upsert(Department(department_id=event.department_id, name=event.name))
+        elif isinstance(event, CaseOpened | CaseStatusChanged | CaseClosed):
+            _apply_case_event(uow, event)
     uow.mark_applied(new_ids)
     uow.add_to_counts(tally)
     uow.commit()

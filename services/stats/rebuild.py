@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from halsosupport.consumer import Consumed
 from halsosupport.kafka import read_all
 from schemas import decode
-from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
+from schemas.topics import CASES, DIRECTORY, REPORTS, TRIGGERS
 from services.stats import handlers
 from services.stats.adapters.sql_repo import SqlUnitOfWork
 from services.stats.adapters.tables import metadata
@@ -35,11 +35,11 @@ def rebuild(
     on_progress: Callable[[str, int, int], None] = lambda topic, done, total: None,
     security: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
-    """Apply every event of the three topics; returns how many per topic (unreadable skipped).
+    """Apply every event of the four topics; returns how many per topic (unreadable skipped).
     Open spells are counted as away up to `today`."""
     clear(engine)
     applied: dict[str, int] = {}
-    for topic in (DIRECTORY, REPORTS, TRIGGERS):
+    for topic in (DIRECTORY, REPORTS, TRIGGERS, CASES):
         applied[topic] = _apply_topic(
             engine, bootstrap_servers, topic, today, on_progress, security=security
         )

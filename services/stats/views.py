@@ -199,27 +199,37 @@ def data_quality(per_workplace: Counts, org: Org, rule: Suppression) -> list[dic
     return rows
 
 
-def follow_up(triggers: list[Any], org: Org, rule: Suppression) -> list[dict[str, Any]]:
-    """Triggers fired per rule, department and month, beside those marked handled (withdrawn
-    ones do not count). A month's cell is withheld like any other small count."""
+def follow_up(
+    triggers: list[Any], org: Org, rule: Suppression, cases: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Triggers fired per rule, department and month, beside those marked handled, those whose
+    case had its conversation held and those whose case closed (by the month the trigger
+    fired; withdrawn triggers do not count). `cases`: the cases service's records by trigger.
+    A month's cell is withheld like any other small count."""
     heads = org.department_headcount()
-    fired: Counter[tuple[str, str, str]] = Counter()
-    handled: Counter[tuple[str, str, str]] = Counter()
+    cases = cases or {}
+    counts: dict[str, Counter[tuple[str, str, str]]] = {
+        name: Counter() for name in ("fired", "handled", "conversations_held", "plans_closed")
+    }
     for t in triggers:
         if t.withdrawn:
             continue
         department = org.workplace_department.get(t.workplace_id, t.department_id)
         key = (t.fired_on.strftime("%Y-%m"), department, t.rule_id)
-        fired[key] += 1
-        if t.handled:
-            handled[key] += 1
+        case = cases.get(t.trigger_id)
+        counts["fired"][key] += 1
+        counts["handled"][key] += bool(t.handled)
+        counts["conversations_held"][key] += bool(case is not None and case.held_on)
+        counts["plans_closed"][key] += bool(case is not None and case.closed_on)
     return [
         {
             "month": month,
             "department_id": department,
             "rule_id": rule_id,
-            "fired": rule.cell(fired[(month, department, rule_id)], heads.get(department, 0)),
-            "handled": rule.cell(handled[(month, department, rule_id)], heads.get(department, 0)),
+            **{
+                name: rule.cell(counted[(month, department, rule_id)], heads.get(department, 0))
+                for name, counted in counts.items()
+            },
         }
-        for month, department, rule_id in sorted(fired)
+        for month, department, rule_id in sorted(counts["fired"])
     ]

@@ -26,7 +26,7 @@ from halsosupport.kafka import read_all
 from halsosupport.localtime import local_date
 from halsosupport.processes import free_port
 from halsosupport.settings import CommonSettings
-from schemas.topics import DEADLETTER, NOTIFICATIONS, REPORTS, TRIGGERS
+from schemas.topics import CASES, DEADLETTER, NOTIFICATIONS, REPORTS, TRIGGERS
 from services.intake.directory import EmployeeRecord
 from services.intake.personnummer import InvalidPersonnummer, parse
 from tests.support import eventually
@@ -94,7 +94,16 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
     var = tmp_path / "var"
     ports = {
         name: free_port()
-        for name in ("BROKER", "SMTP", "MAIL_WEB", "INTAKE", "STATS", "NOTIFIER", "TRIGGERS")
+        for name in (
+            "BROKER",
+            "SMTP",
+            "MAIL_WEB",
+            "INTAKE",
+            "STATS",
+            "NOTIFIER",
+            "TRIGGERS",
+            "CASES",
+        )
     }
     env = {
         **os.environ,
@@ -122,7 +131,7 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
                 break
         assert "Hälsosupport is running" in "".join(output), "".join(output)
         children = psutil.Process(run.pid).children(recursive=True)
-        assert len(children) >= 7  # tansu, localbucket, mail and four services
+        assert len(children) >= 8  # tansu, localbucket, mail and five services
 
         intake = f"http://127.0.0.1:{ports['INTAKE']}"
         token = issue_token(CommonSettings(), subject="nurse-e2e", role=Role.NURSE)
@@ -184,6 +193,25 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
         )
         again = [m["Message-ID"] for m in mails(mail_dir) if "Omtankesamtal" in m["Subject"]]
         assert again == [omtanke["Message-ID"]]  # announced once
+        # ... and the case the manager documents it in, open and due, in the cases service
+        manager_id = next(
+            p["employee_id"] for p in people if p["name"] == manager_of("vof-01").name
+        )
+        as_manager = {
+            "Authorization": "Bearer "
+            + issue_token(CommonSettings(), subject=manager_id, role=Role.MANAGER)
+        }
+
+        def bertils_case() -> list[dict]:
+            answer = httpx.get(f"http://127.0.0.1:{ports['CASES']}/v1/cases", headers=as_manager)
+            return [c for c in answer.json() if c["employee_id"] == bertil["employee_id"]]
+
+        (case,) = eventually(bertils_case, timeout_s=30)
+        assert (case["rule_id"], case["status"], case["owner_id"]) == (
+            "omtankesamtal",
+            "open",
+            manager_id,
+        )
 
         # 3. the crisis team's view answers
         crisis = issue_token(CommonSettings(), subject="crisis", role=Role.CRISIS)
@@ -196,7 +224,7 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
         broker = f"127.0.0.1:{ports['BROKER']}"
         events = [
             (value or b"").decode()
-            for topic in (REPORTS, TRIGGERS, NOTIFICATIONS, DEADLETTER)
+            for topic in (REPORTS, TRIGGERS, NOTIFICATIONS, DEADLETTER, CASES)
             for _, value in read_all(broker, topic, idle_timeout_s=2)
         ]
         assert len(events) >= 9, "the sick and well reports should be on the topics"
@@ -231,6 +259,7 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
         assert after["municipality"]["absent"] == absent_before
         if database.kind == "sqlite":
             assert sorted(p.name for p in (var / "db").glob("*.sqlite3")) == [
+                "cases.sqlite3",
                 "intake.sqlite3",
                 "notifier.sqlite3",
                 "stats.sqlite3",

@@ -8,6 +8,7 @@ Twilio's signature, not by tokens: unsigned, they refuse everyone. The static pa
 dashboards, shared assets) carry no data and are public; health pages are public too.
 """
 
+import uuid
 from collections.abc import Iterable, Iterator
 
 from fastapi import FastAPI
@@ -15,7 +16,15 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from halsosupport.auth import Role, issue_token
+from halsosupport.consumer import Consumed
 from halsosupport.settings import CommonSettings
+from schemas.directory import ContactRole, ContactUpserted
+from schemas.envelope import Channel, OrgRef, Source
+from schemas.triggers import RecipientRole, TriggerFired
+from services.cases import handlers as cases_handlers
+from services.cases.bootstrap import bootstrap as cases_bootstrap
+from services.cases.entrypoints.api import create_app as cases_app
+from services.cases.settings import CasesSettings
 from services.notifier.entrypoints.api import create_app as notifier_app
 from services.notifier.settings import NotifierSettings
 from services.stats.bootstrap import bootstrap as stats_bootstrap
@@ -102,6 +111,25 @@ NOTIFIER: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/v1/preferences/me"): TOKENS,  # everyone's own, and only their own
     ("PUT", "/v1/preferences/me"): TOKENS,
     ("POST", "/v1/twilio/status"): SIGNED,
+}
+# A case's documentation: the manager, HR and rehab coordinator on the case, no one else.
+CASE_ROLES = frozenset({"manager-own", "manager-other", "hr-own", "hr-other", "rehab"})
+ON_CASE = frozenset({"manager-own", "hr-own", "rehab"})
+CASES: dict[tuple[str, str], frozenset[str] | str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/v1/cases"): CASE_ROLES,  # each their own cases
+    ("GET", "/v1/cases/figures"): CASE_ROLES | ADMIN,  # counts over each one's own cases
+    ("GET", "/v1/note-headings"): CASE_ROLES,
+    ("GET", "/v1/cases/{case_id}"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/booking"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/conversations"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/notes"): ON_CASE,
+    ("PUT", "/v1/cases/{case_id}/plan"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/consents"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/consents/{consent_id}/revoke"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/sharings"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/decline"): ON_CASE,
+    ("POST", "/v1/cases/{case_id}/close"): ON_CASE,
 }
 FILES = {  # a real file for each static route's {name}
     "/static/common/{name}": "base.css",
@@ -222,6 +250,54 @@ def test_notifier_every_endpoint_and_role(database, kafka_bootstrap):
     ids = {"manager-own": "boss-a", "manager-other": "boss-b"}
     with TestClient(notifier_app(settings)) as client:
         assert walk_matrix(client, settings, NOTIFIER, ids) == []
+
+
+def test_cases_every_endpoint_and_role(database, kafka_bootstrap):
+    settings = CasesSettings(
+        database_url=database.url,
+        database_schema_prefix=database.schema_prefix,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_rebalance_timeout_s=1,
+        kafka_auto_offset_reset="latest",
+        cases_group_id=random_id("cases-matrix"),
+    )
+    runtime = cases_bootstrap(settings, clock=FixedClock(NOW))
+    at = {"event_id": uuid.uuid4(), "occurred_at": NOW, "source": Source(channel=Channel.SYSTEM)}
+    rehab = ContactUpserted(
+        **at,
+        contact_id="rehab-1",
+        role=ContactRole.REHAB_COORDINATOR,
+        scope=OWN_DEPARTMENT,
+        name="R",
+    )
+    fired = TriggerFired(
+        **{**at, "event_id": uuid.uuid4()},
+        employee_id="e-matrix",
+        org=OrgRef(workplace_id="w-matrix", department_id=OWN_DEPARTMENT, manager_id="boss-a"),
+        trigger_id=random_id("t"),
+        rule_id="omtankesamtal",
+        policy_version="2.0",
+        occasion_count=4,
+        window_start=NOW.date(),
+        window_end=NOW.date(),
+        spell_ids=[],
+        occasions=[],
+        recipient_roles=[RecipientRole.MANAGER],
+    )
+    with runtime.uow() as uow:  # as the consumer applies them
+        batch = [Consumed("t", 0, n, event) for n, event in enumerate([rehab, fired])]
+        cases_handlers.apply_batch(uow=uow, batch=batch, now=NOW, ignored_rules=[])
+    with runtime.uow() as uow:
+        case = uow.case_of_trigger(fired.trigger_id)
+    assert case is not None
+    ids = {
+        "manager-own": "boss-a",
+        "manager-other": "boss-b",
+        "case_id": case.case_id,
+        "consent_id": "no-such-consent",
+    }
+    with TestClient(cases_app(settings, runtime)) as client:
+        assert walk_matrix(client, settings, CASES, ids) == []
 
 
 def _spells_as(intake: Intake, caller: str, ids: dict[str, str]):

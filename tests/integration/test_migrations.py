@@ -6,13 +6,15 @@ from alembic import command
 from alembic.util.exc import CommandError
 
 from halsosupport.db import alembic_config, make_engine, migrate, service_database_url
+from services.cases.bootstrap import MIGRATIONS as CASES
 from services.intake.bootstrap import MIGRATIONS as INTAKE
 from services.notifier.bootstrap import MIGRATIONS as NOTIFIER
 from services.stats.bootstrap import MIGRATIONS as STATS
 
 
 @pytest.mark.parametrize(
-    ("service", "migrations"), [("intake", INTAKE), ("notifier", NOTIFIER), ("stats", STATS)]
+    ("service", "migrations"),
+    [("intake", INTAKE), ("notifier", NOTIFIER), ("stats", STATS), ("cases", CASES)],
 )
 def test_migrations_match_the_models(database, service, migrations):
     engine = make_engine(

@@ -7,6 +7,7 @@ are collected and reported together, each with the request that caused it.
 """
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,13 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from halsosupport.auth import Role, issue_token
+from halsosupport.consumer import Consumed
+from schemas.envelope import Channel, OrgRef, Source
+from schemas.triggers import RecipientRole, TriggerFired
+from services.cases import handlers as cases_handlers
+from services.cases.bootstrap import bootstrap as cases_bootstrap
+from services.cases.entrypoints.api import create_app as cases_app
+from services.cases.settings import CasesSettings
 from services.notifier.bootstrap import bootstrap as notifier_bootstrap
 from services.notifier.entrypoints.api import create_app as notifier_app
 from services.notifier.settings import NotifierSettings
@@ -39,6 +47,7 @@ ROLE_OF: list[tuple[str, str, Role]] = [
     ("notifier", "", Role.ADMIN),
     ("stats", "/v1/manager", Role.MANAGER),
     ("stats", "", Role.CRISIS),
+    ("cases", "", Role.MANAGER),  # the manager of the case made below
 ]
 
 
@@ -160,7 +169,52 @@ def _stats(database, kafka_bootstrap) -> Iterator[Running]:
         yield Running("stats", client, lambda role: issue_token(config, subject="fuzz", role=role))
 
 
-@pytest.mark.parametrize("service", [_intake, _notifier, _stats], ids=lambda s: s.__name__[1:])
+@contextmanager
+def _cases(database, kafka_bootstrap) -> Iterator[Running]:
+    config = CasesSettings(
+        database_url=database.url,
+        database_schema_prefix=database.schema_prefix,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_rebalance_timeout_s=1,
+        kafka_auto_offset_reset="latest",
+        cases_group_id=random_id("cases-fuzz"),
+    )
+    runtime = cases_bootstrap(config, clock=FixedClock(NOW))
+    fired = TriggerFired(
+        event_id=uuid.uuid4(),
+        occurred_at=NOW,
+        source=Source(channel=Channel.SYSTEM),
+        employee_id="e-fuzz",
+        org=OrgRef(workplace_id="w-fuzz", department_id="d-fuzz", manager_id="fuzz"),
+        trigger_id=random_id("t"),
+        rule_id="omtankesamtal",
+        policy_version="2.0",
+        occasion_count=4,
+        window_start=NOW.date(),
+        window_end=NOW.date(),
+        spell_ids=[],
+        occasions=[],
+        recipient_roles=[RecipientRole.MANAGER],
+    )
+    with runtime.uow() as uow:
+        batch = [Consumed("t", 0, 0, fired)]
+        cases_handlers.apply_batch(uow=uow, batch=batch, now=NOW, ignored_rules=[])
+    with runtime.uow() as uow:
+        case = uow.case_of_trigger(fired.trigger_id)
+    assert case is not None
+    with TestClient(cases_app(config, runtime)) as client:
+        yield Running(
+            "cases",
+            client,
+            lambda role: issue_token(config, subject="fuzz", role=role),
+            {"case_id": [case.case_id]},
+        )
+
+
+SERVICES = [_intake, _notifier, _stats, _cases]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.__name__[1:])
 def test_openapi_answers_without_5xx_and_as_documented(service, database, kafka_bootstrap):
     with service(database, kafka_bootstrap) as running:
         failures = fuzz(running)

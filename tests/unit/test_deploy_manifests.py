@@ -29,7 +29,7 @@ K8S_SCHEMA = {
     ("batch/v1", "Job"): "job-batch-v1.json",
     ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudget-policy-v1.json",
 }
-PORTS = {"intake": 8000, "stats": 8001, "notifier": 8002, "triggers": 8003}
+PORTS = {"intake": 8000, "stats": 8001, "notifier": 8002, "triggers": 8003, "cases": 8004}
 WORKLOADS = {"Deployment", "StatefulSet", "Job"}
 FOUR_HUNDRED_DAYS_MS = 400 * 24 * 3600 * 1000
 

@@ -141,3 +141,24 @@ def test_the_crisis_mail_is_due_from_its_local_time():
     assert domain.crisis_mail_due(datetime(2026, 11, 23, 6, 30, tzinfo=UTC), "07:30") == date(
         2026, 11, 23
     )
+
+
+def test_a_case_reminder_goes_to_the_items_owner_with_ids_and_a_date_only():
+    from schemas.cases import ActionDue, ActionOverdue, ReminderItem
+
+    fields = {
+        "event_id": uuid.uuid4(), "occurred_at": AT, "source": SOURCE, "employee_id": "e1",
+        "org": ORG, "case_id": "c1", "owner_id": "rc1", "item_kind": ReminderItem.FOLLOW_UP,
+        "item_id": "f1", "due_on": date(2026, 11, 30),
+    }  # fmt: skip
+    owner = Recipient(domain.CONTACT, "rc1", domain.CASE_OWNER)
+    (due,) = domain.plan_case_reminder(ActionDue(**fields), owner)
+    (overdue,) = domain.plan_case_reminder(ActionOverdue(**fields), owner)
+    assert (due.template, overdue.template) == ("case_action_due", "case_action_overdue")
+    assert due.recipient == owner and due.channel == domain.EMAIL
+    assert due.context == {
+        "case_id": "c1",
+        "item_kind": "follow_up",
+        "due_on": "2026-11-30",
+        "recipient_role": "case_owner",
+    }

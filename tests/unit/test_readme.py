@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from halsosupport.supervisor import RunSettings
+from services.cases.settings import CasesSettings
 from services.intake.settings import IntakeSettings
 from services.notifier.settings import NotifierSettings
 from services.stats.settings import StatsSettings
@@ -19,6 +20,7 @@ def test_every_setting_is_documented_in_the_readme():
             NotifierSettings,
             StatsSettings,
             TriggersSettings,
+            CasesSettings,
             RunSettings,
         )
         for field in settings.model_fields

@@ -177,10 +177,18 @@ def test_follow_up_counts_what_stood_per_month_rule_and_department():
     triggers = [T(n, "omtankesamtal", date(2026, 3, 1 + n), handled=n < 5) for n in range(6)]
     triggers.append(T(9, "omtankesamtal", date(2026, 3, 20), withdrawn=True))
     triggers.append(T(10, "omtankesamtal", date(2026, 4, 2)))
-    rows = follow_up(triggers, ORG, RULE)
+
+    class C:  # the cases service's record of a trigger's case
+        def __init__(self, held_on=None, closed_on=None):
+            self.held_on, self.closed_on = held_on, closed_on
+
+    cases = {f"t{n}": C(held_on=date(2026, 3, 20)) for n in range(5)}
+    cases["t0"] = C(held_on=date(2026, 3, 20), closed_on=date(2026, 4, 30))
+    cases["t10"] = C(held_on=date(2026, 4, 10))
+    rows = follow_up(triggers, ORG, RULE, cases)
     assert rows == [
         {"month": "2026-03", "department_id": "d2", "rule_id": "omtankesamtal", "fired": 6,
-         "handled": 5},
+         "handled": 5, "conversations_held": 5, "plans_closed": None},
         {"month": "2026-04", "department_id": "d2", "rule_id": "omtankesamtal", "fired": None,
-         "handled": None},
+         "handled": None, "conversations_held": None, "plans_closed": None},
     ]  # fmt: skip

@@ -18,7 +18,7 @@ from halsosupport.auth import Principal, Role
 from halsosupport.consumer import Consumed, EventConsumer, backoff_s
 from halsosupport.purge_loop import purge_periodically
 from halsosupport.web import current_principal, install_common, require_role
-from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
+from schemas.topics import CASES, DIRECTORY, REPORTS, TRIGGERS
 from services.notifier import handlers
 from services.notifier.adapters.tables import Preference
 from services.notifier.bootstrap import NotifierRuntime, bootstrap
@@ -89,7 +89,7 @@ def create_app(settings: NotifierSettings, runtime: NotifierRuntime | None = Non
         consumer = EventConsumer(
             settings=settings,
             group_id=settings.notifier_group_id,
-            topics=[DIRECTORY, REPORTS, TRIGGERS],
+            topics=[DIRECTORY, REPORTS, TRIGGERS, CASES],
             handle=apply,
         )
         app.state.runtime, app.state.consumer, app.state.sender = rt, consumer, sender

@@ -13,6 +13,7 @@ from sqlmodel import col, func, or_, select
 from halsosupport.db import UnitOfWork
 from services.stats.adapters.tables import (
     AppliedEvent,
+    CaseRecord,
     CauseDay,
     DayCountsState,
     Department,
@@ -177,6 +178,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     def triggers(self) -> list[TriggerRecord]:
         return list(self.session.exec(select(TriggerRecord)))
+
+    def cases_by_trigger(self) -> dict[str, CaseRecord]:
+        return {c.trigger_id: c for c in self.session.exec(select(CaseRecord))}
 
     def workplaces_managed_by(self, manager_id: str) -> list[Workplace]:
         query = select(Workplace).where(

@@ -79,6 +79,18 @@ class TriggerRecord(StatsTable, table=True):
     handled: bool = False
 
 
+class CaseRecord(StatsTable, table=True):
+    """A follow-up case (halsosupport.cases.v1) of a trigger: when its conversation was first
+    held and when it closed, to set beside the triggers fired. Dates and ids only."""
+
+    __tablename__ = "case_record"
+    case_id: str = Field(primary_key=True, max_length=64)
+    trigger_id: str = Field(max_length=128, index=True)
+    held_on: date | None = None
+    closed_on: date | None = None
+    outcome: str | None = Field(default=None, max_length=32)
+
+
 class WorkplaceDay(StatsTable, table=True):
     """The counts of one workplace on one day (`services.stats.day_counts`): what the today and
     daily figures read, so they cost the same at any size of history."""

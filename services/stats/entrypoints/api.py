@@ -17,7 +17,7 @@ from halsosupport.auth import Principal, Role
 from halsosupport.consumer import Consumed, EventConsumer
 from halsosupport.localtime import local_date
 from halsosupport.web import install_common, require_role
-from schemas.topics import DIRECTORY, REPORTS, TRIGGERS
+from schemas.topics import CASES, DIRECTORY, REPORTS, TRIGGERS
 from services.stats import handlers, views
 from services.stats.bootstrap import CatchingUp, StatsRuntime, bootstrap
 from services.stats.entrypoints import dashboard, reports
@@ -144,7 +144,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
         consumer = EventConsumer(
             settings=settings,
             group_id=settings.stats_group_id,
-            topics=[DIRECTORY, REPORTS, TRIGGERS],
+            topics=[DIRECTORY, REPORTS, TRIGGERS, CASES],
             handle=apply,
         )
         app.state.runtime, app.state.consumer = rt, consumer
@@ -255,7 +255,7 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
     ) -> list[dict[str, Any]] | Response:
         """Overdue well reports, backdated and corrected reports per department."""
         day = on or local_date(rt.clock.now())
-        org = rt.org()  # before the unit of work: on SQLite a second one would wait for it
+        org = rt.org()  # before the transaction: on SQLite a second one would wait for it
         with rt.uow() as uow:
             rows = views.data_quality(uow.data_quality_counts(day), org, rt.suppression)
         return csv_response(rows, f"data-quality-{day}.csv") if format == "csv" else rows
@@ -264,10 +264,11 @@ def create_app(settings: StatsSettings, runtime: StatsRuntime | None = None) -> 
     def follow_up(
         rt: Runtime, _reader: AggregateReader, format: Literal["json", "csv"] = "json"
     ) -> list[dict[str, Any]] | Response:
-        """Triggers fired per rule, department and month, beside those handled."""
-        org = rt.org()  # before the unit of work, as above
+        """Triggers fired per rule, department and month, beside those handled, those whose
+        conversation was held and those whose case closed (the cases service's events)."""
+        org = rt.org()  # before the transaction: on SQLite a second one would wait for it
         with rt.uow() as uow:
-            rows = views.follow_up(uow.triggers(), org, rt.suppression)
+            rows = views.follow_up(uow.triggers(), org, rt.suppression, uow.cases_by_trigger())
         return csv_response(rows, "follow-up.csv") if format == "csv" else rows
 
     @app.get("/v1/manager/team")
