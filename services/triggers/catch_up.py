@@ -108,6 +108,25 @@ async def catch_up(settings: TriggersSettings, policy: Policy, progress: Progres
         await reader.stop()
 
 
+async def reports_waiting(settings: TriggersSettings, partitions: list[int]) -> int:
+    """How many reports on these partitions lie beyond the group's committed offsets."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.triggers_app_id,
+        enable_auto_commit=False,
+        **aiokafka_security(settings),
+    )
+    await reader.start()
+    try:
+        tps = [TopicPartition(REPORTS, p) for p in partitions]
+        ends = await reader.end_offsets(tps)
+        starts = await reader.beginning_offsets(tps)
+        committed = {tp: (await reader.committed(tp)) or starts[tp] for tp in tps}
+        return sum(max(0, ends[tp] - committed[tp]) for tp in tps)
+    finally:
+        await reader.stop()
+
+
 async def _group_is_idle(settings: TriggersSettings) -> bool:
     """No member in the group (or no group yet): nobody else reads or commits these offsets.
     (One group per request: tansu answers a request for several with the fields shifted.)"""

@@ -40,8 +40,10 @@ def test_workers_killed_mid_batch_and_restarted_repeat_nothing_and_lose_nothing(
         chaos.restart(name)
     chaos.assert_exactly_once()
     notifier = httpx.get(f"http://127.0.0.1:{chaos.ports.notifier}/healthz").json()
+    triggers = httpx.get(f"http://127.0.0.1:{chaos.ports.triggers}/healthz").json()
     print(  # noqa: T201
         f"worker crash scenario: {reports} reports, {rounds} kill(s) of each worker, "
         f"{notifier['sent_again_in_doubt']} mail(s) sent again in doubt, "
+        f"{triggers['stalls_noticed']} stalled triggers worker(s) started again, "
         f"{time.monotonic() - started:.0f} s"
     )
