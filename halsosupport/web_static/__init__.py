@@ -1,6 +1,6 @@
 """The files every web page shares (base.css, base.js), served by each service that has pages
-under the same path, `/static/common/<name>`: the nurse console (intake) and the stats pages;
-and how a page and its files are served.
+under the same path, `/static/common/<name>`: the nurse console (intake), the stats pages and
+the case pages (cases); and how a page and its files are served.
 
 A page links them relative to its own address (`static/common/base.js` from `/console` or
 `/dashboard`, `../static/common/base.js` from `/dashboard/manager`) and loads them before its

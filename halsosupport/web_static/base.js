@@ -1,8 +1,8 @@
-// What every page shares: the nurse console (intake, /console) and the stats pages (/dashboard,
-// /dashboard/manager) load this before their own script. Small DOM helpers, Swedish dates, the
-// bearer token (from #token= or pasted, kept only in this tab), the JSON API with readable
-// errors, and signing in and out. Plain script under a strict CSP (default-src 'self'):
-// nothing inline, all text set with textContent.
+// What every page shares: the nurse console (intake, /console), the stats pages (/dashboard,
+// /dashboard/manager) and the case pages (cases, /cases) load this before their own script.
+// Small DOM helpers, Swedish dates, the bearer token (from #token= or pasted, kept only in this
+// tab), the JSON API with readable errors, and signing in and out. Plain script under a strict
+// CSP (default-src 'self'): nothing inline, all text set with textContent.
 "use strict";
 
 window.Halso = (() => {
@@ -86,11 +86,13 @@ window.Halso = (() => {
 
   // ---- the API ----------------------------------------------------------------------------
 
+  // `body` is the answer's JSON, if any: a 422 lists the fields it refused under `errors`.
   class ApiError extends Error {
-    constructor(status, detail) {
+    constructor(status, detail, body = null) {
       super(detail);
       this.status = status;
       this.detail = detail;
+      this.body = body;
     }
   }
 
@@ -115,7 +117,7 @@ window.Halso = (() => {
       throw new ApiError(0, "kontrollera nätverket och försök igen");
     }
     const data = await response.json().catch(() => null);
-    if (!response.ok) throw new ApiError(response.status, detailOf(data, response));
+    if (!response.ok) throw new ApiError(response.status, detailOf(data, response), data);
     return data;
   }
 

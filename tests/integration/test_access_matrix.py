@@ -5,7 +5,7 @@ adds an endpoint without deciding who may call it. Allowed means the gate let th
 through (any answer but 401/403, and never a 5xx: an empty body may well get 422); denied means
 401 without a token and 403 with the wrong one. Twilio's webhooks are authenticated by
 Twilio's signature, not by tokens: unsigned, they refuse everyone. The static pages (console,
-dashboards, shared assets) carry no data and are public; health pages are public too.
+dashboards, case pages, shared assets) carry no data and are public; health pages are public too.
 """
 
 import uuid
@@ -130,12 +130,21 @@ CASES: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/v1/cases/{case_id}/sharings"): ON_CASE,
     ("POST", "/v1/cases/{case_id}/decline"): ON_CASE,
     ("POST", "/v1/cases/{case_id}/close"): ON_CASE,
+    ("GET", "/static/common/{name}"): PUBLIC,
+    ("GET", "/cases"): PUBLIC,  # the case pages: no data, the API behind them decides
+    ("GET", "/cases/"): PUBLIC,
+    ("GET", "/cases/case"): PUBLIC,
+    ("GET", "/cases/case/"): PUBLIC,
+    ("GET", "/cases/figures"): PUBLIC,
+    ("GET", "/cases/figures/"): PUBLIC,
+    ("GET", "/cases/{name}"): PUBLIC,
 }
 FILES = {  # a real file for each static route's {name}
     "/static/common/{name}": "base.css",
     "/console/{name}": "console.js",
     "/dashboard/{name}": "dashboard.js",
     "/dashboard/vendor/{name}": "uPlot.min.css",
+    "/cases/{name}": "case.js",
 }
 
 

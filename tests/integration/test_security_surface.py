@@ -46,9 +46,9 @@ def test_every_get_route_answers_with_the_security_headers(service, database, ka
         app = running.client.app
         paths = [path for methods, path in _routes(app.routes) if "GET" in methods]
         paths += ["/openapi.json", "/docs", "/no-such-page"]
-        if running.service in ("intake", "stats"):  # the shared static files of the pages
+        if running.service in ("intake", "stats", "cases"):  # the pages' shared static files
             paths.append("/static/common/base.css")
-            assert {"/console", "/dashboard"} & set(paths), paths  # the pages themselves
+            assert {"/console", "/dashboard", "/cases"} & set(paths), paths  # the pages
         assert len(paths) > 5
         role = Role.NURSE if running.service == "intake" else Role.ADMIN
         headers = {"Authorization": f"Bearer {running.token(role)}"}

@@ -1,6 +1,7 @@
-"""The nurse console and the stats pages share one base (halsosupport/web_static/): each page
-loads it before its own files, both services serve it at the same path, and what it holds is
-written there only, not again in a page's own files."""
+"""The nurse console, the stats pages and the case pages share one base
+(halsosupport/web_static/): each page loads it before its own files, every service with pages
+serves it at the same path, and what it holds is written there only, not again in a page's own
+files."""
 
 import re
 from html.parser import HTMLParser
@@ -12,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from halsosupport import web_static
+from services.cases.entrypoints import pages as case_pages
 from services.intake.entrypoints import console
 from services.stats.entrypoints import dashboard
 
@@ -22,12 +24,19 @@ PAGE_FILES = {
         ROOT / "services/stats/dashboard" / n
         for n in ("dashboard.css", "common.js", "dashboard.js", "manager.js")
     ],
+    "cases": [
+        ROOT / "services/cases/pages" / n
+        for n in ("cases.css", "common.js", "list.js", "case.js", "figures.js")
+    ],
 }
 # (router, the page's address, its HTML)
 PAGES = [
     (console.router, "/console", ROOT / "services/intake/console/index.html"),
     (dashboard.router, "/dashboard", ROOT / "services/stats/dashboard/index.html"),
     (dashboard.router, "/dashboard/manager", ROOT / "services/stats/dashboard/manager.html"),
+    (case_pages.router, "/cases", ROOT / "services/cases/pages/index.html"),
+    (case_pages.router, "/cases/case", ROOT / "services/cases/pages/case.html"),
+    (case_pages.router, "/cases/figures", ROOT / "services/cases/pages/figures.html"),
 ]
 
 
@@ -74,13 +83,18 @@ def test_each_page_loads_the_shared_base_before_its_own_files(router, page, html
             assert response.headers["content-type"].startswith(expected), path
 
 
-def test_both_services_serve_the_same_shared_files_and_nothing_else_there():
-    with _client(console.router) as intake, _client(dashboard.router) as stats:
+def test_every_service_with_pages_serves_the_same_shared_files_and_nothing_else_there():
+    with (
+        _client(console.router) as intake,
+        _client(dashboard.router) as stats,
+        _client(case_pages.router) as cases,
+    ):
         for name in web_static.ASSETS:
             path = f"/static/common/{name}"
             assert (
                 intake.get(path).content
                 == stats.get(path).content
+                == cases.get(path).content
                 == (web_static.STATIC_DIR / name).read_bytes()
             )
         for name in ["__init__.py", "base.min.js", "..%2Fweb.py"]:

@@ -20,7 +20,7 @@ from schemas.topics import DIRECTORY, TRIGGERS
 from services.cases import handlers, reminders
 from services.cases.bootstrap import CasesRuntime, bootstrap
 from services.cases.domain import CaseRefused
-from services.cases.entrypoints import routes
+from services.cases.entrypoints import pages, routes
 from services.cases.settings import CasesSettings
 
 log = structlog.get_logger("cases.api")
@@ -110,4 +110,5 @@ def create_app(settings: CasesSettings, runtime: CasesRuntime | None = None) -> 
         }
 
     app.include_router(routes.router)
+    app.include_router(pages.router)
     return app
