@@ -73,7 +73,12 @@ class Progress:
 async def catch_up(settings: TriggersSettings, policy: Policy, progress: Progress) -> None:
     """Bring the group's offsets and the table's changelog up to the reports' end as of now,
     if the group is idle and at least `triggers_catch_up_from` reports behind."""
-    if settings.triggers_catch_up_from <= 0 or not await _group_is_idle(settings):
+    # Waited for even when no catch-up is wanted: a worker that joins while its killed
+    # predecessor is still a member goes through a second rebalance mid-recovery, after which
+    # faust 0.15.3 was seen to commit offsets of reports it never applied (worker-crash chaos
+    # scenario under load). With the wait it joins once.
+    idle = await _group_becomes_idle(settings)
+    if settings.triggers_catch_up_from <= 0 or not idle:
         return
     reader = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -125,6 +130,22 @@ async def reports_waiting(settings: TriggersSettings, partitions: list[int]) -> 
         return sum(max(0, ends[tp] - committed[tp]) for tp in tps)
     finally:
         await reader.stop()
+
+
+async def _group_becomes_idle(settings: TriggersSettings) -> bool:
+    """Is the group idle, or does it become so within a session timeout? A worker killed a
+    moment ago stays a member until its session times out; its successor waits that out."""
+    deadline = time.monotonic() + session_timeout_s(settings) + 2.0
+    while not await _group_is_idle(settings):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.5)
+    return True
+
+
+def session_timeout_s(settings: TriggersSettings) -> float:
+    """The worker's group session timeout (faust's broker_session_timeout)."""
+    return max(6.0, 2 * settings.kafka_rebalance_timeout_s)
 
 
 async def _group_is_idle(settings: TriggersSettings) -> bool:

@@ -77,7 +77,7 @@ def create_app(
         topic_partitions=report_partitions,
         consumer_auto_offset_reset="earliest",
         broker_rebalance_timeout=rebalance_s,
-        broker_session_timeout=max(6.0, 2 * rebalance_s),
+        broker_session_timeout=catch_up.session_timeout_s(settings),
         broker_heartbeat_interval=1.0,
         producer_acks=-1,
         producer_max_batch_size=1 if settings.kafka_one_record_per_batch else 16384,
@@ -140,6 +140,11 @@ def create_app(
         counters["deadlettered"] += 1
         log.error("message_deadlettered", error=error[:300])
 
+    # The report and tick agents both read an employee's state, await the broker while sending
+    # what they decided, and write the state back: interleaved, the second write lost the
+    # first's announcements (a withdrawal then never went out; worker-crash chaos scenario).
+    one_decision_at_a_time = asyncio.Lock()
+
     @app.agent(reports)
     async def process_reports(stream: faust.StreamT[bytes]) -> None:
         # Exceptions are handled here, not left to faust: its supervisor would restart the
@@ -155,22 +160,23 @@ def create_app(
                 partition=message.message.partition,
                 offset=message.message.offset,
             )
-            try:
-                event = decode(message.value)
-                if not isinstance(event, ReportEvent):
-                    raise ValueError(f"{event.event_type} does not belong on {REPORTS}")
-                state = EmployeeState.from_json(states.get(event.employee_id))
-                new_state, out = apply_report(state, event, policy)
-            except Exception as error:  # invalid message, or a bug on this message
-                await deadletter_message(message, f"{type(error).__name__}: {error}")
-                continue
-            # The trigger events first, then the state that records them as announced: a worker
-            # killed in between decides again on the redelivered report and sends the same events
-            # (same ids; consumers drop repeats). The other order loses them: the state would
-            # say "announced" for events that never reached the broker.
-            await send_triggers(event.employee_id, out)
-            states[event.employee_id] = new_state.to_json()
-            counters["applied"] += 1
+            async with one_decision_at_a_time:
+                try:
+                    event = decode(message.value)
+                    if not isinstance(event, ReportEvent):
+                        raise ValueError(f"{event.event_type} does not belong on {REPORTS}")
+                    state = EmployeeState.from_json(states.get(event.employee_id))
+                    new_state, out = apply_report(state, event, policy)
+                except Exception as error:  # invalid message, or a bug on this message
+                    await deadletter_message(message, f"{type(error).__name__}: {error}")
+                    continue
+                # The trigger events first, then the state that records them as announced: a
+                # worker killed in between decides again on the redelivered report and sends the
+                # same events (same ids; consumers drop repeats). The other order loses them: the
+                # state would say "announced" for events that never reached the broker.
+                await send_triggers(event.employee_id, out)
+                states[event.employee_id] = new_state.to_json()
+                counters["applied"] += 1
 
     @app.timer(interval=settings.triggers_tick_interval_s)
     async def look_for_due_rules() -> None:
@@ -208,20 +214,23 @@ def create_app(
     @app.agent(ticks)
     async def process_ticks(stream: faust.StreamT[bytes]) -> None:
         async for message in stream.events():
-            employee_id = message.key.decode()
-            if json.loads(message.value).get("erase"):
-                if employee_id in states:  # counted only when there was state to drop
-                    del states[employee_id]
-                    counters["erased"] += 1
-                    log.info("employee_state_erased", employee_id=employee_id)
-                continue
-            moment = datetime.fromisoformat(json.loads(message.value)["now"])
-            state = EmployeeState.from_json(states.get(employee_id))
-            new_state, out = tick(state, employee_id, policy, moment)
-            if out:
-                await send_triggers(employee_id, out)  # before the state, as for reports
-                states[employee_id] = new_state.to_json()
-            counters["ticks"] += 1
+            async with one_decision_at_a_time:
+                await apply_tick(message.key.decode(), json.loads(message.value))
+
+    async def apply_tick(employee_id: str, tick_message: dict[str, Any]) -> None:
+        if tick_message.get("erase"):
+            if employee_id in states:  # counted only when there was state to drop
+                del states[employee_id]
+                counters["erased"] += 1
+                log.info("employee_state_erased", employee_id=employee_id)
+            return
+        moment = datetime.fromisoformat(tick_message["now"])
+        state = EmployeeState.from_json(states.get(employee_id))
+        new_state, out = tick(state, employee_id, policy, moment)
+        if out:
+            await send_triggers(employee_id, out)  # before the state, as for reports
+            states[employee_id] = new_state.to_json()
+        counters["ticks"] += 1
 
     checked = {"at": time.monotonic()}
 
@@ -267,9 +276,10 @@ def create_app(
         try:
             waiting = await catch_up.reports_waiting(settings, [tp.partition for tp in assigned])
         except Exception as error:  # the broker is away: nothing to fetch from it either
-            log.debug("stall_check_failed", error=str(error))
+            log.warning("stall_check_failed", error=str(error))
             return
         if waiting <= 0:
+            log.debug("idle_with_nothing_waiting", partitions=len(assigned))
             progress["since"] = time.monotonic()
             return
         restart_in_place(
