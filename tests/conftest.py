@@ -33,10 +33,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests that start the whole system (six processes each) run one
-    after another on one worker: two at once would starve each other on a small machine."""
+    """Under pytest-xdist, the tests that start the whole system (seven processes each) and the
+    browser tests run one after another on one worker: two at once would starve each other on a
+    small machine."""
     for item in items:
-        if item.get_closest_marker("e2e") or item.get_closest_marker("chaos"):
+        heavy = item.get_closest_marker("e2e") or item.get_closest_marker("chaos")
+        if heavy or "tests/browser/" in item.nodeid:
             item.add_marker(pytest.mark.xdist_group("whole-system"))
 
 

@@ -26,11 +26,11 @@ from tests.chaos.harness import ChaosSystem, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 NOTIFIER, STATS = "halsosupport-notifier", "halsosupport-stats"
-TRIGGERS_APP = "halsosupport-triggers"
+TRIGGERS_APP, CASES = "halsosupport-triggers", "halsosupport-cases"
 CONSUMERS = {
     REPORTS: {NOTIFIER, STATS, TRIGGERS_APP},
-    TRIGGERS: {NOTIFIER, STATS},
-    DIRECTORY: {NOTIFIER, STATS, TRIGGERS_APP},
+    TRIGGERS: {NOTIFIER, STATS, CASES},
+    DIRECTORY: {NOTIFIER, STATS, TRIGGERS_APP, CASES},
 }
 POISONED_ADDRESS = "poison@attacker.example"
 

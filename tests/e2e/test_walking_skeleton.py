@@ -185,7 +185,7 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
             == 201
         )
         (omtanke,) = eventually(
-            lambda: [m for m in mails(mail_dir) if "Omtankesamtal" in m["Subject"]], timeout_s=45
+            lambda: [m for m in mails(mail_dir) if "Omtankesamtal" in m["Subject"]], timeout_s=90
         )
         assert bertil["name"] in omtanke["Subject"] and omtanke["To"] == manager_email_of("vof-01")
         assert (

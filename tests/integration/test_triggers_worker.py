@@ -115,7 +115,8 @@ def test_the_worker_fires_once_dead_letters_poison_and_remembers_across_a_restar
                 if marker in (json.loads(v)["value"] or "")
             ]
         )
-        assert dead[0]["consumer_group"] == app_id
+        # (a consumer another test left running on the shared broker may dead-letter it too)
+        assert [d["consumer_group"] for d in dead].count(app_id) == 1
     finally:
         processes.stop(worker)
 
@@ -274,7 +275,8 @@ def test_a_worker_far_behind_catches_up_in_bulk_as_the_stream_would_and_goes_on_
         assert [e.event_type for e in announced] == ["TriggerFired", "TriggerWithdrawn"]
         assert signature(announced) == signature(expected)
         dead = [json.loads(v) for _, v in read_topic(kafka_bootstrap, DEADLETTER)]
-        assert [d["consumer_group"] for d in dead if marker in (d["value"] or "")] == [app_id]
+        groups = [d["consumer_group"] for d in dead if marker in (d["value"] or "")]
+        assert groups.count(app_id) == 1  # others' leftover consumers may dead-letter it too
         # The fourth occasion of the second employee, live: the three caught up in bulk are
         # in the state faust restored, and nothing of the first employee is announced again.
         publish(kafka_bootstrap, *reports(second, days[3:]))
