@@ -215,11 +215,17 @@ def test_a_sick_call_reaches_the_managers_inbox_and_the_fourth_occasion_an_omtan
 
         # 3. the crisis team's view answers
         crisis = issue_token(CommonSettings(), subject="crisis", role=Role.CRISIS)
-        today_view = httpx.get(
-            f"http://127.0.0.1:{ports['STATS']}/v1/stats/today",
-            headers={"Authorization": f"Bearer {crisis}"},
-        ).json()
-        assert today_view["municipality"]["headcount"] == len(small_directory().employees)
+
+        def today_view_with_everyone() -> dict | None:
+            """Stats reads the directory on its own: wait until it has read all of it."""
+            view = httpx.get(
+                f"http://127.0.0.1:{ports['STATS']}/v1/stats/today",
+                headers={"Authorization": f"Bearer {crisis}"},
+            ).json()
+            everyone = view["municipality"]["headcount"] == len(small_directory().employees)
+            return view if everyone else None
+
+        today_view = eventually(today_view_with_everyone, timeout_s=60)
         # 4. minimisation: what left intake names nobody, and the nurse's note stayed there
         broker = f"127.0.0.1:{ports['BROKER']}"
         events = [

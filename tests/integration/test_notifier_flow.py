@@ -155,7 +155,10 @@ def start(
     org = Org(random_id("e"), random_id("m"), random_id("dep"), random_id("w"))
     client = TestClient(create_app(config, bootstrap(config, clock=clock) if clock else None))
     client.__enter__()
-    eventually(lambda: client.get("/healthz").json()["consumer"]["assigned_partitions"])
+    # Joining takes longer with more topics (cases) and a busy machine: up to a minute.
+    eventually(
+        lambda: client.get("/healthz").json()["consumer"]["assigned_partitions"], timeout_s=60
+    )
     publish(kafka_bootstrap, *directory_events(org))
 
     def directory_known() -> bool:
