@@ -126,35 +126,39 @@ NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000"  # a broker without topic i
 def describe_topic_ids(admin: KafkaAdminClient, topics: set[str]) -> dict[str, str | None]:
     """Each topic's id on the broker (Metadata v10+, KIP-516): a topic made again, e.g. by a
     broker that lost its data, has a new one. None for a topic the broker does not have."""
-    found: dict[str, str | None] = {}
+    return {
+        name: None if topic is None else str(topic["topic_id"] or NO_TOPIC_ID)
+        for name, topic in _described(admin, topics).items()
+    }
+
+
+def _described(admin: KafkaAdminClient, topics: set[str]) -> dict[str, dict[str, Any] | None]:
+    """The broker's metadata of each topic; None for a topic it does not have. The admin API
+    never creates a topic, as a producer's or consumer's metadata request may."""
+    found: dict[str, dict[str, Any] | None] = {}
     for topic in admin.describe_topics(sorted(topics)):
         if topic["error_code"] == UNKNOWN_TOPIC:
             found[topic["name"]] = None
         elif topic["error_code"]:
             raise KafkaError(f"metadata of {topic['name']}: error {topic['error_code']}")
         else:
-            found[topic["name"]] = str(topic["topic_id"] or NO_TOPIC_ID)
+            found[topic["name"]] = topic
     return found
 
 
 def partition_count(
     bootstrap_servers: str, topic: str, *, security: Mapping[str, Any] | None = None
 ) -> int | None:
-    """How many partitions `topic` has on the broker (None: no such topic). Asked through the
-    admin API, which never creates the topic as a producer's or consumer's metadata request
-    may (with the broker's default partition count)."""
+    """How many partitions `topic` has on the broker (None: no such topic), without making it
+    (with the broker's default partition count) by asking."""
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap_servers, client_id="hs-partitions", **(security or {})
     )
     try:
-        (described,) = admin.describe_topics([topic])
+        described = _described(admin, {topic}).get(topic)
     finally:
         admin.close()
-    if described["error_code"] == UNKNOWN_TOPIC:
-        return None
-    if described["error_code"]:
-        raise KafkaError(f"metadata of {topic}: error {described['error_code']}")
-    return len(described["partitions"])
+    return None if described is None else len(described["partitions"])
 
 
 class TopicWatch:

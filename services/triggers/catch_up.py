@@ -95,10 +95,8 @@ async def catch_up(settings: TriggersSettings, policy: Policy, progress: Progres
         if not tps:
             return
         reader.assign(tps)
-        starts = await reader.beginning_offsets(tps)
-        ends = await reader.end_offsets(tps)
-        committed = {tp: (await reader.committed(tp)) or starts[tp] for tp in tps}
-        progress.behind = sum(max(0, ends[tp] - committed[tp]) for tp in tps)
+        committed, ends = await _committed_and_ends(reader, tps)
+        progress.behind = _behind(committed, ends)
         if progress.behind < settings.triggers_catch_up_from:
             return
         log.info("catching_up", behind=progress.behind, partitions=len(tps))
@@ -123,13 +121,24 @@ async def reports_waiting(settings: TriggersSettings, partitions: list[int]) -> 
     )
     await reader.start()
     try:
-        tps = [TopicPartition(REPORTS, p) for p in partitions]
-        ends = await reader.end_offsets(tps)
-        starts = await reader.beginning_offsets(tps)
-        committed = {tp: (await reader.committed(tp)) or starts[tp] for tp in tps}
-        return sum(max(0, ends[tp] - committed[tp]) for tp in tps)
+        return _behind(
+            *await _committed_and_ends(reader, [TopicPartition(REPORTS, p) for p in partitions])
+        )
     finally:
         await reader.stop()
+
+
+async def _committed_and_ends(
+    reader: AIOKafkaConsumer, tps: list[TopicPartition]
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """The group's committed offset of each partition (its start if none yet) and its end."""
+    starts = await reader.beginning_offsets(tps)
+    ends = await reader.end_offsets(tps)
+    return {tp: (await reader.committed(tp)) or starts[tp] for tp in tps}, ends
+
+
+def _behind(committed: dict[TopicPartition, int], ends: dict[TopicPartition, int]) -> int:
+    return sum(max(0, ends[tp] - committed[tp]) for tp in committed)
 
 
 async def _group_becomes_idle(settings: TriggersSettings) -> bool:
