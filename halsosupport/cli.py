@@ -7,9 +7,12 @@ choose what to start.
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from halsosupport.clock import SystemClock
 
 app = typer.Typer(
     help="Hälsosupport: sick and well reporting over Kafka.",
@@ -151,7 +154,8 @@ def erase(employee_id: Annotated[str, typer.Argument(help="the pseudonymous empl
 
 @app.command()
 def purge() -> None:
-    """Run the retention purge once in intake (nurse notes, spells) and notifier (messages)."""
+    """Run the retention purge once in intake (nurse notes, spells), notifier (messages) and
+    cases (the documentation of cases that ended)."""
     from halsosupport.clock import SystemClock
     from halsosupport.db import service_engine
     from services.intake import erasure
@@ -176,7 +180,24 @@ def purge() -> None:
         )
     finally:
         nengine.dispose()
+    purged |= _purge_cases(clock)
     typer.echo(" ".join(f"{kind}={n}" for kind, n in purged.items()))
+
+
+def _purge_cases(clock: "SystemClock") -> dict[str, int]:
+    """The cases service's purge: its database is its own."""
+    from halsosupport.db import service_engine
+    from services.cases import handlers
+    from services.cases.adapters.sql_repo import SqlUnitOfWork
+    from services.cases.bootstrap import MIGRATIONS, SERVICE
+    from services.cases.settings import CasesSettings
+
+    settings = CasesSettings()
+    engine = service_engine(settings, SERVICE, MIGRATIONS)
+    try:
+        return handlers.purge_once(lambda: SqlUnitOfWork(engine), clock.now(), settings.retention())
+    finally:
+        engine.dispose()
 
 
 @app.command("import-directory")

@@ -88,6 +88,7 @@ class CommonSettings(BaseSettings):
     retention_nurse_notes_days: int = Field(default=90, ge=1)
     retention_spells_days: int = Field(default=6 * 366, ge=5 * 366)
     retention_messages_days: int = Field(default=90, ge=1)
+    retention_case_documentation_days: int = Field(default=2 * 366, ge=366)
     purge_interval_s: float = Field(default=3600.0, ge=0)
 
     # Development tokens (`halsosupport token`) are HS256 with this secret. When
@@ -98,6 +99,7 @@ class CommonSettings(BaseSettings):
             nurse_notes_days=self.retention_nurse_notes_days,
             spells_days=self.retention_spells_days,
             messages_days=self.retention_messages_days,
+            case_documentation_days=self.retention_case_documentation_days,
         )
 
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)

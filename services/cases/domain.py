@@ -110,6 +110,17 @@ ENDED = frozenset({S.CLOSED, S.DECLINED, S.WITHDRAWN})
 # Documented: what a withdrawn trigger may no longer take away.
 DOCUMENTED = frozenset({S.HELD, S.PLAN_RUNNING, S.CLOSED})
 
+
+def ended_on(
+    status: S, *, closed_on: date | None, declined_on: date | None, last_change: date
+) -> date | None:
+    """The day a case ended, None while it runs (retention counts from it). A withdrawn case
+    has no date of its own: it ended with its last change."""
+    if status not in ENDED:
+        return None
+    return closed_on or declined_on or last_change
+
+
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.OPEN: frozenset({S.BOOKED, S.HELD, S.DECLINED, S.WITHDRAWN}),
     S.BOOKED: frozenset({S.BOOKED, S.HELD, S.DECLINED, S.WITHDRAWN}),

@@ -1,6 +1,7 @@
 """Applying triggers and the directory to the cases database, and each step of a case: load,
 ask the domain, save, queue the case event in the outbox, all in one transaction."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -9,6 +10,7 @@ import structlog
 
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
+from halsosupport.retention import Retention
 from schemas.cases import (
     CaseEvent,
     CaseOpened,
@@ -27,7 +29,7 @@ from schemas.directory import (
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.cases import domain
-from services.cases.adapters.sql_repo import SqlUnitOfWork
+from services.cases.adapters.sql_repo import ERASED, SqlUnitOfWork
 from services.cases.adapters.tables import Case, Department, RehabContact, Workplace
 
 log = structlog.get_logger("cases.handlers")
@@ -152,7 +154,7 @@ def learn_directory(uow: SqlUnitOfWork, event: object) -> None:
         else:  # a contact that changed role is no rehab coordinator any more
             uow.remove_rehab_contact(event.contact_id)
     elif isinstance(event, EmployeeErased):
-        erased = uow.erase_employee(event.employee_id, f"erased-{uuid4()}")
+        erased = uow.erase_employee(event.employee_id, f"{ERASED}{uuid4()}")
         log.info("employee_erased", cases=erased)
 
 
@@ -178,3 +180,11 @@ def apply_batch(
     uow.mark_applied(new_ids)
     uow.commit()
     return opened
+
+
+def purge_once(uow: Callable[[], SqlUnitOfWork], now: datetime, keep: Retention) -> dict[str, int]:
+    """Strip the documentation of cases past their retention, in one transaction."""
+    with uow() as unit:
+        purged = unit.purge_documentation(now=now, days=keep.case_documentation_days)
+        unit.commit()
+    return {"case_documentation": purged}

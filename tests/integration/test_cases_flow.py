@@ -6,7 +6,7 @@ case events reach halsosupport.cases.v1 once each, without the documentation's t
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,7 +25,7 @@ from schemas.directory import (
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.topics import CASES
 from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
-from services.cases import reminders
+from services.cases import handlers, reminders
 from services.cases.adapters.tables import Workplace
 from services.cases.bootstrap import bootstrap
 from services.cases.entrypoints.api import create_app
@@ -478,3 +478,30 @@ def test_erasure_removes_the_documentation_and_keeps_the_figures(cases, kafka_bo
     assert (detail["status"], detail["accepted_on"]) == ("held", "2026-03-09")
     after = cases.client.get("/v1/cases/figures", headers=cases.as_manager).json()
     assert after == before
+
+
+def test_the_documentation_of_a_case_that_ended_goes_after_the_retention(cases):
+    _, declined = cases.open_case()
+    decline = {"reason": "support_elsewhere", "comment": SECRET}
+    url = f"/v1/cases/{declined['case_id']}"
+    assert cases.client.post(f"{url}/decline", json=decline, headers=cases.as_manager).is_success
+    _, running = cases.open_case()
+    running_url = f"/v1/cases/{running['case_id']}"
+    held = cases.client.post(f"{running_url}/conversations", json=FORM, headers=cases.as_manager)
+    assert held.status_code == 201
+    before = cases.client.get("/v1/cases/figures", headers=cases.as_manager).json()
+    runtime = cases.client.app.state.runtime
+    keep = cases.settings.retention()
+
+    def purge(days_after: int) -> dict[str, int]:
+        return handlers.purge_once(runtime.uow, NOW + timedelta(days=days_after), keep)
+
+    assert purge(keep.case_documentation_days) == {"case_documentation": 0}
+    assert purge(keep.case_documentation_days + 1) == {"case_documentation": 1}
+    assert purge(keep.case_documentation_days + 1) == {"case_documentation": 0}  # once
+    gone = cases.client.get(url, headers=cases.as_manager).json()
+    assert gone["employee_id"].startswith("purged-") and SECRET not in str(gone)
+    assert (gone["status"], gone["declined_on"]) == ("declined", NOW.date().isoformat())
+    kept = cases.client.get(running_url, headers=cases.as_manager).json()
+    assert kept["employee_id"] == cases.employee and SECRET in str(kept["conversations"])
+    assert cases.client.get("/v1/cases/figures", headers=cases.as_manager).json() == before

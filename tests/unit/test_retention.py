@@ -5,8 +5,10 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from halsosupport.retention import message_due, note_due, spell_due
+from halsosupport.retention import case_documentation_due, message_due, note_due, spell_due
 from halsosupport.settings import CommonSettings
+from schemas.cases import CaseStatus
+from services.cases.domain import ended_on
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -48,3 +50,34 @@ def test_spells_are_kept_at_least_five_years():
     with pytest.raises(ValidationError):
         CommonSettings(retention_spells_days=365)
     assert CommonSettings().retention().spells_days >= 5 * 366
+
+
+def test_a_case_keeps_its_documentation_while_it_runs_and_for_the_retention_after():
+    assert not case_documentation_due(ended_on=None, now=NOW, days=1)
+    assert case_documentation_due(ended_on=date(2024, 5, 29), now=NOW, days=732)
+    assert not case_documentation_due(ended_on=date(2024, 5, 30), now=NOW, days=732)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (CaseStatus.CLOSED, date(2026, 2, 1)),
+        (CaseStatus.DECLINED, date(2026, 2, 2)),
+        (CaseStatus.WITHDRAWN, date(2026, 2, 3)),  # no date of its own: the last change
+        (CaseStatus.PLAN_RUNNING, None),
+        (CaseStatus.OPEN, None),
+    ],
+)
+def test_a_case_ends_on_its_closing_declining_or_withdrawal(status, expected):
+    closed = date(2026, 2, 1) if status is CaseStatus.CLOSED else None
+    declined = date(2026, 2, 2) if status is CaseStatus.DECLINED else None
+    last_change = date(2026, 2, 3)
+    assert (
+        ended_on(status, closed_on=closed, declined_on=declined, last_change=last_change)
+        == expected
+    )
+
+
+def test_case_documentation_is_kept_at_least_a_year():
+    with pytest.raises(ValidationError):
+        CommonSettings(retention_case_documentation_days=90)

@@ -2,12 +2,18 @@
 the outbox included."""
 
 from collections.abc import Iterable
+from datetime import datetime
+from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlmodel import col, or_, select
 
+from halsosupport.audit import as_utc
 from halsosupport.db import UnitOfWork
+from halsosupport.localtime import local_date
 from halsosupport.outbox import OutboxQueries
+from halsosupport.retention import case_documentation_due
+from schemas.cases import CaseStatus
 from services.cases.access import CasePeople
 from services.cases.adapters.tables import (
     AppliedEvent,
@@ -23,7 +29,10 @@ from services.cases.adapters.tables import (
     Sharing,
     Workplace,
 )
-from services.cases.domain import ACTIVE
+from services.cases.domain import ACTIVE, ENDED, ended_on
+
+# The pseudonyms' prefixes: documentation stripped by an erasure, or by the retention purge.
+ERASED, PURGED = "erased-", "purged-"
 
 
 class SqlUnitOfWork(UnitOfWork, OutboxQueries):
@@ -132,14 +141,47 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
         return {(r.item_kind, r.item_id, r.kind) for r in rows}
 
     def erase_employee(self, employee_id: str, pseudonym: str) -> int:
-        """Erasure: the documentation goes (conversations, notes, plans, consents, what was
-        shared, the reason given for declining); the case's dates and statuses stay under
-        `pseudonym`, so the figures stay the same and nothing leads back to the person."""
+        """Erasure: the documentation of the person's cases goes, their dates and statuses stay
+        under `pseudonym` (see `_strip_documentation`)."""
         case_ids = list(
             self.session.exec(select(Case.case_id).where(Case.employee_id == employee_id))
         )
+        self._strip_documentation(case_ids, pseudonym)
+        return len(case_ids)
+
+    def purge_documentation(self, *, now: datetime, days: int) -> int:
+        """Retention: the documentation of cases that ended more than `days` ago goes, each
+        case under a pseudonym of its own; cases already stripped are left alone."""
+        ended = self.session.exec(
+            select(Case)
+            .where(col(Case.status).in_([s.value for s in ENDED]))
+            .where(~col(Case.employee_id).startswith(PURGED))
+            .where(~col(Case.employee_id).startswith(ERASED))
+        )
+        due = [
+            case.case_id
+            for case in ended
+            if case_documentation_due(
+                ended_on=ended_on(
+                    CaseStatus(case.status),
+                    closed_on=case.closed_on,
+                    declined_on=case.declined_on,
+                    last_change=local_date(as_utc(case.updated_at)),
+                ),
+                now=now,
+                days=days,
+            )
+        ]
+        for case_id in due:
+            self._strip_documentation([case_id], f"{PURGED}{uuid4()}")
+        return len(due)
+
+    def _strip_documentation(self, case_ids: list[str], pseudonym: str) -> None:
+        """The documentation goes (conversations, notes, plans, consents, what was shared, the
+        reason given for declining); the cases' dates and statuses stay under `pseudonym`, so
+        the figures stay the same and nothing leads back to the person."""
         if not case_ids:
-            return 0
+            return
         for table in (Conversation, CaseNote, ConsentRow, Sharing):
             self.session.execute(sa.delete(table).where(col(table.case_id).in_(case_ids)))
         self.session.execute(
@@ -147,7 +189,6 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
             .where(col(Case.case_id).in_(case_ids))
             .values(employee_id=pseudonym, decline_comment=None, action_plan=None)
         )
-        return len(case_ids)
 
     # the directory
     def upsert(self, row: object) -> None:

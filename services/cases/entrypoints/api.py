@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from halsosupport.consumer import Consumed, EventConsumer, backoff_s
+from halsosupport.purge_loop import purge_periodically
 from halsosupport.web import install_common
 from schemas.topics import DIRECTORY, TRIGGERS
 from services.cases import handlers, reminders
@@ -84,6 +85,12 @@ def create_app(settings: CasesSettings, runtime: CasesRuntime | None = None) -> 
             asyncio.create_task(consumer.run()),
             asyncio.create_task(remind_periodically(rt)),
         ]
+        if settings.purge_interval_s > 0:
+
+            def purge() -> dict[str, int]:
+                return handlers.purge_once(rt.uow, rt.clock.now(), settings.retention())
+
+            tasks.append(asyncio.create_task(purge_periodically(purge, settings.purge_interval_s)))
         try:
             yield
         finally:
