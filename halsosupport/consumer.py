@@ -137,6 +137,10 @@ class EventConsumer:
         self._uncommitted: dict[TopicPartition, int] = {}
         self._epoch = 0
         self._in_group = False
+        # Assigned partitions whose read position is known: only from then on is a record
+        # published to them sure to be read (with auto_offset_reset=latest, one published
+        # between the assignment and the position's lookup would be skipped).
+        self._positioned: set[TopicPartition] = set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -144,7 +148,9 @@ class EventConsumer:
     def status(self) -> dict[str, Any]:
         return {
             "group": self.group_id,
-            "assigned_partitions": len(self._consumer.assignment()) if self._consumer else 0,
+            "assigned_partitions": (
+                len(self._positioned & self._consumer.assignment()) if self._consumer else 0
+            ),
             "applied": self.applied,
             "behind": self.behind,
             "deadlettered": self.deadlettered,
@@ -207,6 +213,7 @@ class EventConsumer:
                 batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 epoch = self._epoch  # what getmany returns holds for the assignment of now
                 self.behind = await _behind(consumer)
+                self._positioned = await _positioned(consumer)
                 records = [r for partition in batches.values() for r in partition]
                 if records:
                     await self._process(records, producer)
@@ -434,6 +441,18 @@ class _RewindLostTopics(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.owner._assigned(self.consumer, assigned)
+
+
+async def _positioned(consumer: AIOKafkaConsumer) -> set[TopicPartition]:
+    """The assigned partitions whose position is known (looked up, or waited for a moment)."""
+    known = set()
+    for tp in consumer.assignment():
+        try:
+            await asyncio.wait_for(consumer.position(tp), 1.0)
+        except (KafkaError, TimeoutError):  # a rebalance took it, or the lookup is still on
+            continue
+        known.add(tp)
+    return known
 
 
 async def _behind(consumer: AIOKafkaConsumer) -> int:
