@@ -74,9 +74,9 @@ async def catch_up(settings: TriggersSettings, policy: Policy, progress: Progres
     """Bring the group's offsets and the table's changelog up to the reports' end as of now,
     if the group is idle and at least `triggers_catch_up_from` reports behind."""
     # Waited for even when no catch-up is wanted: a worker that joins while its killed
-    # predecessor is still a member goes through a second rebalance mid-recovery, after which
-    # faust 0.15.3 was seen to commit offsets of reports it never applied (worker-crash chaos
-    # scenario under load). With the wait it joins once.
+    # predecessor is still a member goes through a second rebalance mid-recovery, the window
+    # in which faust 0.15.3 dropped paused reports (see entrypoints/transport.py). With the
+    # wait it joins once.
     idle = await _group_becomes_idle(settings)
     if settings.triggers_catch_up_from <= 0 or not idle:
         return

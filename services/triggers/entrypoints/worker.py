@@ -34,6 +34,7 @@ from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TOPICS, TRIGGERS
 from services.triggers import catch_up
 from services.triggers.domain import Policy
 from services.triggers.entrypoints import transport
+from services.triggers.entrypoints.faust_recovery import seek_before_resuming
 from services.triggers.handlers import EmployeeState, ReportEvent, TriggerEvent, apply_report, tick
 from services.triggers.settings import TriggersSettings
 
@@ -65,6 +66,7 @@ def create_app(
     bulk catch-up before it did; `report_partitions`: the reports topic's partitions on the
     broker, which the table's changelog and the ticks topic must match."""
     rebalance_s = settings.kafka_rebalance_timeout_s
+    seek_before_resuming()
     app = faust.App(
         settings.triggers_app_id,
         broker=f"{transport.register(settings.kafka_fetch_max_wait_ms)}://"
@@ -260,10 +262,12 @@ def create_app(
 
     @app.timer(interval=STALL_CHECK_INTERVAL_S)
     async def restart_if_stalled() -> None:
-        """faust 0.15.3 on the embedded broker has been seen, after a restart that restored the
-        table from its changelog, to stop fetching for good while its /healthz said ok (the
-        worker-crash chaos scenario, about one run in three under load; cause not found). A
-        worker that has reports waiting on its partitions and has applied none of them for
+        """A safety net. faust 0.15.3 stopped applying reports after a restart that restored
+        the table from its changelog (the worker-crash chaos scenario, about one run in five
+        under load), while its /healthz said ok: reports fetched while their partitions were
+        paused were dropped with aiokafka's position moved past them. `transport.py` and
+        `faust_recovery.py` close the two ways it happened; should another appear, a worker
+        that has reports waiting on its partitions and has applied none of them for
         STALL_AFTER_S starts again in place: it resumes from its committed offsets, and what it
         decides again carries the same ids."""
         done = counters["applied"] + counters["deadlettered"]
