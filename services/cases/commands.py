@@ -71,8 +71,15 @@ def _accept(case: Case, on: date) -> None:
         case.accepted_on = on
 
 
-def list_cases(uow: SqlUnitOfWork, actor: Actor) -> list[Case]:
-    """The cases the caller is on; the listing (employee ids, statuses) is audited."""
+def employee_name(uow: SqlUnitOfWork, case: Case) -> str | None:
+    """The name of the employee a case is about, for a caller already on the case; None while
+    the directory has named no one (or the case was stripped to a pseudonym)."""
+    return uow.names_of([case.employee_id]).get(case.employee_id)
+
+
+def list_cases(uow: SqlUnitOfWork, actor: Actor) -> list[tuple[Case, str | None]]:
+    """The cases the caller is on, each with the employee's name; the listing (employee ids,
+    statuses) is audited."""
     principal = actor.principal
     cases = [
         c
@@ -86,18 +93,23 @@ def list_cases(uow: SqlUnitOfWork, actor: Actor) -> list[Case]:
         employee_ids=sorted({c.employee_id for c in cases}),
         at=actor.now,
     )
+    names = uow.names_of(c.employee_id for c in cases)
     uow.commit()
-    return cases
+    return [(c, names.get(c.employee_id)) for c in cases]
 
 
 def read_case(uow: SqlUnitOfWork, actor: Actor, case_id: str) -> dict[str, Any]:
-    """The case with its documentation; the read is audited."""
+    """The case with the employee's name, its documentation and what the caller may document
+    on it; the read is audited."""
     case = case_for(uow, actor, case_id, action="case.read")
     found = {
         "case": case,
+        "employee_name": employee_name(uow, case),
         "conversations": uow.conversations(case_id),
         "notes": uow.notes(case_id),
         "consents": uow.consents(case_id),
+        "sharings": uow.sharings(case_id),
+        "may_document": kinds_to_document(actor.principal),
     }
     uow.commit()
     return found
@@ -116,6 +128,15 @@ def _author_role(principal: Principal) -> OwnerRole | None:
     return {Role.MANAGER: OwnerRole.MANAGER, Role.REHAB: OwnerRole.REHAB_COORDINATOR}.get(
         principal.role
     )
+
+
+def kinds_to_document(principal: Principal) -> list[ConversationKind]:
+    """The conversations the caller may document (HR none), so a page offers only those forms
+    rather than letting the caller learn it from a refusal."""
+    author = _author_role(principal)
+    if author is None:
+        return []
+    return [kind for kind in ConversationKind if domain.may_document(kind, author)]
 
 
 def document_conversation(
@@ -251,24 +272,33 @@ def revoke_consent(
     return row
 
 
-def share(uow: SqlUnitOfWork, actor: Actor, case_id: str, *, party: Party, what: str) -> Sharing:
-    """Record information shared with an outside party: refused without a valid consent."""
+def share(
+    uow: SqlUnitOfWork,
+    actor: Actor,
+    case_id: str,
+    *,
+    party: Party,
+    what: str,
+    shared_on: date | None = None,
+) -> Sharing:
+    """Record information shared with an outside party (today, or the day it was shared):
+    refused without a consent valid that day."""
     case_for(uow, actor, case_id, action="case.share")
+    on = shared_on or actor.today
+    domain.check_shared_on(on, today=actor.today)
     rows = uow.consents(case_id)
     consents = [
         (r, domain.Consent(Party(r.party), r.given_on, r.valid_until, r.revoked_on)) for r in rows
     ]
-    domain.check_may_share([c for _, c in consents], party, actor.today)
+    domain.check_may_share([c for _, c in consents], party, on)
     consent_id = next(
-        r.consent_id
-        for r, c in consents
-        if c.party is party and domain.consent_valid(c, actor.today)
+        r.consent_id for r, c in consents if c.party is party and domain.consent_valid(c, on)
     )
     row = Sharing(
         case_id=case_id,
         party=party.value,
         consent_id=consent_id,
-        shared_on=actor.today,
+        shared_on=on,
         what=what,
         recorded_by=actor.principal.subject,
     )

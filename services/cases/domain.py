@@ -482,11 +482,30 @@ def may_share_with(consents: Iterable[Consent], party: Party, on_day: date) -> b
     return any(c.party is party and consent_valid(c, on_day) for c in consents)
 
 
+PARTY_SV = {
+    Party.HEALTHCARE: "hälso- och sjukvården",
+    Party.FORSAKRINGSKASSAN: "Försäkringskassan",
+    Party.EMPLOYMENT_SERVICE: "Arbetsförmedlingen",
+    Party.SOCIAL_SERVICES: "socialtjänsten",
+    Party.OTHER: "annan part",
+}
+
+
 def check_may_share(consents: Iterable[Consent], party: Party, on_day: date) -> None:
     if not may_share_with(consents, party, on_day):
         raise NoConsent(
-            f"medarbetaren har inget giltigt samtycke till delning med {party.value}",
-            f"the employee has no valid consent to sharing with {party.value}",
+            f"medarbetaren har inget giltigt samtycke till delning med {PARTY_SV[party]} "
+            f"den {on_day.isoformat()}",
+            f"the employee has no valid consent to sharing with {party.value} "
+            f"on {on_day.isoformat()}",
+        )
+
+
+def check_shared_on(shared_on: date, *, today: date) -> None:
+    """A sharing is recorded once it happened: the day may be past, not ahead."""
+    if shared_on > today:
+        raise InvalidInput(
+            "en delning kan inte registreras i förväg", "shared_on must not be after today"
         )
 
 

@@ -24,13 +24,14 @@ from schemas.directory import (
     ContactUpserted,
     DepartmentUpserted,
     EmployeeErased,
+    EmployeeUpserted,
     WorkplaceUpserted,
 )
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.triggers import TriggerFired, TriggerWithdrawn
 from services.cases import domain
 from services.cases.adapters.sql_repo import ERASED, SqlUnitOfWork
-from services.cases.adapters.tables import Case, Department, RehabContact, Workplace
+from services.cases.adapters.tables import Case, Department, Person, RehabContact, Workplace
 
 log = structlog.get_logger("cases.handlers")
 
@@ -134,7 +135,8 @@ def withdraw(uow: SqlUnitOfWork, withdrawn: TriggerWithdrawn, *, now: datetime) 
 
 def learn_directory(uow: SqlUnitOfWork, event: object) -> None:
     """Keep who manages each workplace, each department's HR specialist and the rehab
-    coordinators: access to a case follows the directory of now. Erase on erasure."""
+    coordinators (access to a case follows the directory of now) and each employee's name (the
+    pages show whom a case is about). Erase on erasure."""
     if isinstance(event, WorkplaceUpserted):
         uow.upsert(
             Workplace(
@@ -153,6 +155,8 @@ def learn_directory(uow: SqlUnitOfWork, event: object) -> None:
             uow.upsert(RehabContact(contact_id=event.contact_id, scope=event.scope))
         else:  # a contact that changed role is no rehab coordinator any more
             uow.remove_rehab_contact(event.contact_id)
+    elif isinstance(event, EmployeeUpserted):
+        uow.upsert(Person(employee_id=event.employee_id, name=event.name))
     elif isinstance(event, EmployeeErased):
         erased = uow.erase_employee(event.employee_id, f"{ERASED}{uuid4()}")
         log.info("employee_erased", cases=erased)

@@ -1,9 +1,10 @@
 """The case pages in headless Chromium against a real cases service: a SQLite database, the
 embedded broker, and a case opened by a TriggerFired published to halsosupport.triggers.v1 and
-consumed as in production. The manager finds the case in "Mina ärenden", books and documents the
-omtankesamtal, saves an action plan and gives and revokes a consent; HR of another department is
-refused in Swedish; the monthly figures count the case as offered. What is asserted is what a
-user sees."""
+consumed as in production. The manager finds the case in "Mina ärenden" (by the employee's name
+once the directory gives it), books and documents the omtankesamtal, saves an action plan, gives
+and revokes a consent and records what was shared under it; HR of the department is told who
+documents the conversation instead of getting its form; HR of another department is refused in
+Swedish; the monthly figures count the case as offered. What is asserted is what a user sees."""
 
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from halsosupport.auth import Role, issue_token
-from schemas.directory import DepartmentUpserted, WorkplaceUpserted
+from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.triggers import RecipientRole, TriggerFired
 from services.cases.adapters.tables import Workplace
@@ -38,6 +39,7 @@ class Service:
     settings: CasesSettings
     manager: str
     department: str
+    workplace: str
     employee: str
     late_employee: str
     case_id: str
@@ -48,6 +50,24 @@ class Service:
     @property
     def manager_token(self) -> str:
         return self.token(Role.MANAGER, self.manager)
+
+    def name_employee(self, employee: str, name: str) -> None:
+        """The directory names the employee; returns once the API answers with the name."""
+        org = OrgRef(workplace_id=self.workplace, department_id=self.department)
+        publish(
+            self.settings.kafka_bootstrap_servers,
+            EmployeeUpserted(
+                event_id=uuid.uuid4(),
+                occurred_at=NOW,
+                source=Source(channel=Channel.IMPORT),
+                employee_id=employee,
+                org=org,
+                name=name,
+            ),
+        )
+        headers = {"Authorization": f"Bearer {self.manager_token}"}
+        with httpx.Client(base_url=self.base_url, headers=headers) as client:
+            eventually(lambda: name in {c["employee_name"] for c in client.get("/v1/cases").json()})
 
 
 def _trigger(employee: str, org: OrgRef, due_on: date) -> TriggerFired:
@@ -115,7 +135,9 @@ def service(database, kafka_bootstrap) -> Iterator[Service]:
         org = OrgRef(workplace_id=workplace, department_id=department, manager_id=manager)
         fired = _trigger(employee, org, due_on=date(2026, 3, 16))
         publish(kafka_bootstrap, fired, _trigger(late, org, due_on=date(2026, 2, 27)))
-        running = Service(base_url, settings, manager, department, employee, late, case_id="")
+        running = Service(
+            base_url, settings, manager, department, workplace, employee, late, case_id=""
+        )
         headers = {"Authorization": f"Bearer {running.manager_token}"}
         with httpx.Client(base_url=base_url, headers=headers) as client:
             cases = eventually(
@@ -255,6 +277,74 @@ def test_the_manager_follows_the_case_from_the_list_to_a_plan_and_a_consent(serv
     )
 
 
+def test_the_manager_finds_the_employee_by_name(service, tab):
+    service.name_employee(service.employee, "Anna Andersson")
+    tab.goto(f"{service.base_url}/cases#token={service.manager_token}")
+    mine = tab.locator("#cases-body tr", has_text="Anna Andersson")
+    expect(mine).to_contain_text("Omtankesamtal")
+    expect(mine).not_to_contain_text(service.employee)
+    # The directory has not named the other employee yet: the id stands in.
+    expect(tab.locator("#cases-body tr", has_text=service.late_employee)).to_have_count(1)
+
+    mine.get_by_role("link", name="Anna Andersson").click()
+    expect(
+        tab.get_by_role("heading", name="Ärende: Omtankesamtal för Anna Andersson")
+    ).to_be_visible()
+    expect(tab.locator("#case-employee")).to_have_text("Anna Andersson")
+
+
+def test_hr_of_the_department_is_told_who_documents_the_conversation(service, tab):
+    token = service.token(Role.HR, "hr-valfard", departments=[service.department])
+    tab.goto(f"{service.base_url}/cases/case?id={service.case_id}#token={token}")
+    expect(_status(tab)).to_have_text("öppet")
+    step = tab.locator("#step-conversation")
+    expect(step.get_by_role("heading", name="Omtankesamtal", exact=True)).to_be_visible()
+    expect(step.get_by_text("Omtankesamtalet dokumenteras av chefen.")).to_be_visible()
+    expect(tab.locator("#conversation-form")).to_be_hidden()
+    expect(tab.get_by_role("button", name="Spara omtankesamtal")).to_be_hidden()
+    expect(tab.get_by_role("heading", name="Dokumentera omtankesamtal")).to_be_hidden()
+    expect(tab.get_by_role("heading", name="Boka samtal")).to_be_visible()  # HR may book
+
+
+def test_the_manager_records_a_sharing_under_a_consent(service, tab):
+    tab.goto(f"{service.base_url}/cases/case?id={service.case_id}#token={service.manager_token}")
+    section = tab.locator("#step-sharing")
+    expect(section.get_by_role("heading", name="Delning med extern part")).to_be_visible()
+    expect(section.get_by_text("Inget har delats.")).to_be_visible()
+    expect(section.get_by_text("Inget samtycke är registrerat")).to_be_visible()
+    sharing = tab.locator("#sharing-form")
+    expect(sharing).to_be_hidden()
+
+    consent = tab.locator("#consent-form")
+    consent.get_by_label("Part", exact=True).select_option(label="Försäkringskassan")
+    consent.get_by_role("button", name="Registrera samtycke").click()
+    expect(consent).to_contain_text("Samtycket: sparat.")
+    expect(sharing).to_be_visible()
+    expect(sharing.get_by_label("Part", exact=True)).to_have_value("forsakringskassan")
+    expect(sharing.get_by_label("Delat den")).to_have_value("2026-03-02")
+    sharing.get_by_label("Vad som delades").fill("arbetsförmåga och planerade anpassningar")
+    sharing.get_by_role("button", name="Registrera delning").click()
+    expect(sharing).to_contain_text("Delningen: sparat.")
+    shared = tab.locator("#sharings-body tr", has_text="Försäkringskassan")
+    expect(shared).to_contain_text("2026-03-02")
+    expect(shared).to_contain_text("arbetsförmåga och planerade anpassningar")
+    expect(shared).to_contain_text(service.manager)
+    expect(section.get_by_text("Inget har delats.")).to_be_hidden()
+    expect(tab.locator("#history")).to_contain_text("Uppgifter delade med Försäkringskassan")
+
+    # Once the consent is revoked, the API refuses the sharing; the page says why.
+    given = tab.locator("#consents-body tr", has_text="Försäkringskassan")
+    given.get_by_role("button", name="Återkalla samtycket för Försäkringskassan").click()
+    expect(given).to_contain_text("återkallat 2026-03-02")
+    sharing.get_by_label("Vad som delades").fill("läkarintyget")
+    sharing.get_by_role("button", name="Registrera delning").click()
+    expect(sharing).to_contain_text(
+        "Delningen: det går inte i ärendets nuvarande läge – medarbetaren har inget giltigt "
+        "samtycke till delning med Försäkringskassan den 2026-03-02"
+    )
+    expect(tab.locator("#sharings-body tr")).to_have_count(1)
+
+
 def test_hr_of_another_department_is_refused_in_swedish(service, tab):
     token = service.token(Role.HR, "hr-elsewhere", departments=["d-elsewhere"])
     tab.goto(f"{service.base_url}/cases/case?id={service.case_id}#token={token}")
@@ -279,7 +369,13 @@ def test_a_step_out_of_turn_shows_the_apis_refusal(service, tab):
     decline.get_by_role("button", name="Registrera avböjt stöd").click()
     expect(_status(tab)).to_have_text("stöd avböjt")
     expect(tab.locator("#history")).to_contain_text("Stöd avböjt: Inget behov")
-    for heading in ("Boka samtal", "Dokumentera omtankesamtal", "Avböjt stöd", "Samtycke"):
+    for heading in (
+        "Boka samtal",
+        "Dokumentera omtankesamtal",
+        "Avböjt stöd",
+        "Samtycke",
+        "Delning med extern part",
+    ):
         expect(tab.get_by_role("heading", name=heading, exact=True)).to_be_hidden()
     # The stale tab still offers to book: the API's 409, in Swedish, beside the form.
     stale.get_by_label("Tid för samtalet").fill("2026-03-05T10:00")

@@ -1,7 +1,8 @@
 """The cases service with the real broker and both databases: a trigger on the topic opens one
 case (redelivered or replayed: still one), the people on the case document it step by step
-through the API, everyone else is refused, reads are audited, consent gates sharing, and the
-case events reach halsosupport.cases.v1 once each, without the documentation's text."""
+through the API, everyone else is refused, reads are audited, the answers name the employee as
+the directory does (until an erasure), consent gates sharing and what was shared is listed, and
+the case events reach halsosupport.cases.v1 once each, without the documentation's text."""
 
 import uuid
 from collections.abc import Iterator
@@ -20,13 +21,14 @@ from schemas.directory import (
     ContactUpserted,
     DepartmentUpserted,
     EmployeeErased,
+    EmployeeUpserted,
     WorkplaceUpserted,
 )
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.topics import CASES
 from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
 from services.cases import handlers, reminders
-from services.cases.adapters.tables import Workplace
+from services.cases.adapters.tables import Person, Workplace
 from services.cases.bootstrap import bootstrap
 from services.cases.entrypoints.api import create_app
 from services.cases.settings import CasesSettings
@@ -99,6 +101,40 @@ class Running:
             )
         )
         return fired, case
+
+    def name_employee(self, name: str) -> None:
+        """The directory (re)names the employee."""
+        publish(
+            self.settings.kafka_bootstrap_servers,
+            EmployeeUpserted(
+                event_id=uuid.uuid4(),
+                occurred_at=NOW,
+                source=Source(channel=Channel.IMPORT),
+                employee_id=self.employee,
+                org=OrgRef(
+                    workplace_id=self.workplace,
+                    department_id=self.department,
+                    manager_id=self.manager,
+                ),
+                name=name,
+            ),
+        )
+
+    def erase_employee(self) -> None:
+        publish(
+            self.settings.kafka_bootstrap_servers,
+            EmployeeErased(
+                event_id=uuid.uuid4(),
+                occurred_at=NOW,
+                source=Source(channel=Channel.IMPORT),
+                employee_id=self.employee,
+            ),
+        )
+
+    def names_kept(self) -> list[Person]:
+        """What the cases database holds of the employee's name."""
+        with self.client.app.state.runtime.uow() as uow:
+            return list(uow.session.exec(select(Person).where(Person.employee_id == self.employee)))
 
     def on_topic(self) -> list:
         return events_on(self.settings.kafka_bootstrap_servers, CASES, self.employee)
@@ -312,6 +348,52 @@ def test_only_the_people_on_the_case_read_it_and_every_read_is_audited(cases):
     assert reads[0].route == "/v1/cases/{case_id}"
 
 
+def test_the_answers_name_the_employee_as_the_directory_does(cases):
+    _, case = cases.open_case()
+    url = f"/v1/cases/{case['case_id']}"
+    assert (case["employee_id"], case["employee_name"]) == (cases.employee, None)  # not yet
+
+    def listed_name() -> str | None:
+        return next(c["employee_name"] for c in cases.cases() if c["case_id"] == case["case_id"])
+
+    cases.name_employee("Anna Andersson")
+    assert eventually(lambda: listed_name() == "Anna Andersson" or None)
+    detail = cases.client.get(url, headers=cases.as_manager).json()
+    assert (detail["employee_id"], detail["employee_name"]) == (cases.employee, "Anna Andersson")
+    hr = cases.token(Role.HR, cases.hr_specialist)
+    assert cases.client.get(url, headers=hr).json()["employee_name"] == "Anna Andersson"
+    booked = cases.client.post(
+        f"{url}/booking", json={"at": "2026-03-09T10:00:00+01:00"}, headers=cases.as_manager
+    )
+    assert booked.json()["employee_name"] == "Anna Andersson", booked.text
+    cases.name_employee("Anna Berg")  # a later EmployeeUpserted renames
+    assert eventually(lambda: listed_name() == "Anna Berg" or None)
+    assert cases.client.get(url, headers=cases.as_manager).json()["employee_name"] == "Anna Berg"
+    elsewhere = cases.token(Role.MANAGER, "m-other")
+    refused = cases.client.get(url, headers=elsewhere)
+    assert refused.status_code == 403 and "Anna" not in refused.text
+    assert cases.cases(elsewhere) == []
+
+
+def test_the_case_says_who_may_document_its_conversations(cases):
+    _, case = cases.open_case()
+    url = f"/v1/cases/{case['case_id']}"
+    callers = {
+        "the manager": (cases.as_manager, ["omtankesamtal"]),
+        "the department's HR specialist": (cases.token(Role.HR, cases.hr_specialist), []),
+        "HR of the department": (cases.token(Role.HR, "hr-x", [cases.department]), []),
+        "the rehab coordinator": (cases.token(Role.REHAB, cases.rehab), ["trepartssamtal"]),
+    }
+    for who, (headers, kinds) in callers.items():
+        detail = cases.client.get(url, headers=headers).json()
+        assert detail["may_document"] == kinds, who
+        for kind in ("omtankesamtal", "trepartssamtal"):  # the API agrees with the answer
+            talk = cases.client.post(
+                f"{url}/conversations", json={**FORM, "kind": kind}, headers=headers
+            )
+            assert (talk.status_code == 201) == (kind in kinds), (who, kind, talk.text)
+
+
 def test_steps_out_of_turn_are_refused_in_swedish_and_english(cases):
     _, case = cases.open_case()
     url = f"/v1/cases/{case['case_id']}"
@@ -364,10 +446,21 @@ def test_sharing_with_an_outside_party_needs_a_valid_consent(cases):
         headers=cases.as_manager,
     )
     assert given.status_code == 201 and given.json()["valid_until"] == "2027-03-01"
-    assert (
-        cases.client.post(f"{url}/sharings", json=share, headers=cases.as_manager).status_code
-        == 201
+    shared = cases.client.post(f"{url}/sharings", json=share, headers=cases.as_manager)
+    assert shared.status_code == 201 and shared.json()["shared_on"] == "2026-03-02"
+    before_consent = {**share, "shared_on": "2026-03-01"}
+    early = cases.client.post(f"{url}/sharings", json=before_consent, headers=cases.as_manager)
+    assert early.status_code == 409
+    assert "samtycke till delning med hälso- och sjukvården den 2026-03-01" in early.text
+    ahead = cases.client.post(
+        f"{url}/sharings", json={**share, "shared_on": "2026-03-03"}, headers=cases.as_manager
     )
+    assert ahead.status_code == 422 and "i förväg" in ahead.json()["detail"]
+    listed = cases.client.get(url, headers=cases.token(Role.REHAB, cases.rehab)).json()
+    assert [
+        (s["party"], s["shared_on"], s["what"], s["recorded_by"]) for s in listed["sharings"]
+    ] == [("healthcare", "2026-03-02", "arbetsförmåga och anpassningar", cases.manager)]
+    assert listed["sharings"][0]["consent_id"] == given.json()["consent_id"]
     other_party = {**share, "party": "forsakringskassan"}
     assert (
         cases.client.post(f"{url}/sharings", json=other_party, headers=cases.as_manager).status_code
@@ -450,23 +543,19 @@ def test_reminders_go_to_the_owner_before_the_date_and_once_it_passed(cases):
     )
 
 
-def test_erasure_removes_the_documentation_and_keeps_the_figures(cases, kafka_bootstrap):
+def test_erasure_removes_the_documentation_and_keeps_the_figures(cases):
     _, case = cases.open_case()
     url = f"/v1/cases/{case['case_id']}"
     held = cases.client.post(f"{url}/conversations", json=FORM, headers=cases.as_manager)
     assert held.status_code == 201
     consent = {"party": "healthcare", "given_on": "2026-03-02"}
     assert cases.client.post(f"{url}/consents", json=consent, headers=cases.as_manager).is_success
+    share = {"party": "healthcare", "what": SECRET}
+    assert cases.client.post(f"{url}/sharings", json=share, headers=cases.as_manager).is_success
+    cases.name_employee("Anna Andersson")
+    eventually(lambda: cases.client.get(url, headers=cases.as_manager).json()["employee_name"])
     before = cases.client.get("/v1/cases/figures", headers=cases.as_manager).json()
-    publish(
-        kafka_bootstrap,
-        EmployeeErased(
-            event_id=uuid.uuid4(),
-            occurred_at=NOW,
-            source=Source(channel=Channel.IMPORT),
-            employee_id=cases.employee,
-        ),
-    )
+    cases.erase_employee()
 
     def erased() -> dict | None:
         detail = cases.client.get(url, headers=cases.as_manager).json()
@@ -475,6 +564,9 @@ def test_erasure_removes_the_documentation_and_keeps_the_figures(cases, kafka_bo
     detail = eventually(erased)
     assert detail["employee_id"].startswith("erased-")
     assert (detail["conversations"], detail["consents"], detail["notes"]) == ([], [], [])
+    assert (detail["sharings"], detail["employee_name"]) == ([], None)
+    assert "Anna" not in str(cases.cases()) and SECRET not in str(detail)
+    assert cases.names_kept() == []  # no name left behind in the cases database
     assert (detail["status"], detail["accepted_on"]) == ("held", "2026-03-09")
     after = cases.client.get("/v1/cases/figures", headers=cases.as_manager).json()
     assert after == before

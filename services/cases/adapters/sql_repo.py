@@ -24,6 +24,7 @@ from services.cases.adapters.tables import (
     Conversation,
     Department,
     OutboxMessage,
+    Person,
     RehabContact,
     ReminderSent,
     Sharing,
@@ -135,18 +136,23 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
     def consent(self, consent_id: str) -> ConsentRow | None:
         return self.session.get(ConsentRow, consent_id)
 
+    def sharings(self, case_id: str) -> list[Sharing]:
+        query = select(Sharing).where(Sharing.case_id == case_id)
+        return list(self.session.exec(query.order_by(col(Sharing.shared_on), col(Sharing.id))))
+
     # reminders
     def reminders_sent(self, case_id: str) -> set[tuple[str, str, str]]:
         rows = self.session.exec(select(ReminderSent).where(ReminderSent.case_id == case_id))
         return {(r.item_kind, r.item_id, r.kind) for r in rows}
 
     def erase_employee(self, employee_id: str, pseudonym: str) -> int:
-        """Erasure: the documentation of the person's cases goes, their dates and statuses stay
-        under `pseudonym` (see `_strip_documentation`)."""
+        """Erasure: the person's name and the documentation of their cases go, the cases' dates
+        and statuses stay under `pseudonym` (see `_strip_documentation`)."""
         case_ids = list(
             self.session.exec(select(Case.case_id).where(Case.employee_id == employee_id))
         )
         self._strip_documentation(case_ids, pseudonym)
+        self.session.execute(sa.delete(Person).where(col(Person.employee_id) == employee_id))
         return len(case_ids)
 
     def purge_documentation(self, *, now: datetime, days: int) -> int:
@@ -193,6 +199,16 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
     # the directory
     def upsert(self, row: object) -> None:
         self.session.merge(row)
+
+    def names_of(self, employee_ids: Iterable[str]) -> dict[str, str]:
+        """The directory's names of these employees; one the directory has not named yet, or
+        whose case was stripped to a pseudonym, is missing."""
+        wanted, found = sorted(set(employee_ids)), {}
+        for start in range(0, len(wanted), 500):  # within every database's limit on parameters
+            chunk = wanted[start : start + 500]
+            query = select(Person).where(col(Person.employee_id).in_(chunk))
+            found.update({p.employee_id: p.name for p in self.session.exec(query)})
+        return found
 
     def remove_rehab_contact(self, contact_id: str) -> None:
         row = self.session.get(RehabContact, contact_id)

@@ -1,5 +1,6 @@
 """The cases database: cases and their documentation (health data, never on the wire), the
-directory facts access depends on, applied event ids, reminders sent and the outbox."""
+directory facts access depends on, the employees' names the pages show, applied event ids,
+reminders sent and the outbox."""
 
 from datetime import date, datetime
 from typing import Any
@@ -129,6 +130,14 @@ class Department(CasesTable, table=True):
 
     department_id: str = Field(primary_key=True, max_length=64)
     hr_specialist_id: str | None = Field(default=None, max_length=64, index=True)
+
+
+class Person(CasesTable, table=True):
+    """An employee's name (the directory), so the pages show whom a case is about; only the
+    people on a case read it, and an erasure deletes it."""
+
+    employee_id: str = Field(primary_key=True, max_length=64)
+    name: str
 
 
 class RehabContact(CasesTable, table=True):

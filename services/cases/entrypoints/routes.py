@@ -13,7 +13,8 @@ from halsosupport.web import require_role
 from schemas.cases import ConversationKind, DeclineReason, Outcome, Party
 from services.cases import commands, domain
 from services.cases.access import CASE_ROLES
-from services.cases.adapters.tables import Case, CaseNote, ConsentRow, Conversation
+from services.cases.adapters.sql_repo import SqlUnitOfWork
+from services.cases.adapters.tables import Case, CaseNote, ConsentRow, Conversation, Sharing
 from services.cases.bootstrap import CasesRuntime
 from services.cases.domain import HEADING_SV, STATUS_SV, Day, Moment, Prose, Short
 
@@ -74,6 +75,7 @@ class RevokeIn(_Body):
 class SharingIn(_Body):
     party: Party
     what: Prose = Field(min_length=1, max_length=2000)
+    shared_on: Day | None = None  # today when left out
 
 
 class DeclineIn(_Body):
@@ -92,6 +94,7 @@ class CaseOut(BaseModel):
     case_id: str
     trigger_id: str
     employee_id: str
+    employee_name: str | None  # the directory's; None until it names the employee
     workplace_id: str
     department_id: str
     rule_id: str
@@ -112,9 +115,11 @@ class CaseOut(BaseModel):
     trigger_withdrawn: bool
 
     @classmethod
-    def of(cls, case: Case) -> "CaseOut":
+    def of(cls, case: Case, employee_name: str | None) -> "CaseOut":
         fields = case.model_dump()
-        return cls(**fields, status_sv=STATUS_SV[domain.S(case.status)])
+        return cls(
+            **fields, employee_name=employee_name, status_sv=STATUS_SV[domain.S(case.status)]
+        )
 
 
 class CaseDetailOut(CaseOut):
@@ -123,6 +128,8 @@ class CaseDetailOut(CaseOut):
     conversations: list[dict[str, Any]]
     notes: list[dict[str, Any]]
     consents: list[dict[str, Any]]
+    sharings: list[dict[str, Any]]
+    may_document: list[ConversationKind]  # the conversations the caller may document
 
 
 def _conversation(row: Conversation) -> dict[str, Any]:
@@ -138,6 +145,15 @@ def _consent(row: ConsentRow) -> dict[str, Any]:
     return row.model_dump(mode="json", exclude={"case_id", "employee_id"})
 
 
+def _sharing(row: Sharing) -> dict[str, Any]:
+    return row.model_dump(mode="json", exclude={"case_id"})
+
+
+def _answer(uow: SqlUnitOfWork, case: Case) -> CaseOut:
+    """A step's answer: the case as it now stands, with the employee's name."""
+    return CaseOut.of(case, commands.employee_name(uow, case))
+
+
 # --- routes ------------------------------------------------------------------------------------
 
 
@@ -145,7 +161,8 @@ def _consent(row: ConsentRow) -> dict[str, Any]:
 def my_cases(rt: Runtime, principal: CaseRole, caller: Caller) -> list[CaseOut]:
     """The cases you are on: status, due date, owner. No documentation."""
     with rt.uow() as uow:
-        return [CaseOut.of(c) for c in commands.list_cases(uow, actor(rt, principal, caller))]
+        found = commands.list_cases(uow, actor(rt, principal, caller))
+    return [CaseOut.of(case, name) for case, name in found]
 
 
 @router.get("/cases/figures")
@@ -164,17 +181,20 @@ def note_headings() -> dict[str, str]:
 
 @router.get("/cases/{case_id}")
 def get_case(case_id: str, rt: Runtime, principal: OnCase, caller: Caller) -> CaseDetailOut:
-    """The case with its documentation (the read is audited)."""
+    """The case with its documentation, what was shared and which conversations the caller may
+    document (the read is audited)."""
     with rt.uow() as uow:
         found = commands.read_case(uow, actor(rt, principal, caller), case_id)
     case: Case = found["case"]
     return CaseDetailOut(
-        **CaseOut.of(case).model_dump(),
+        **CaseOut.of(case, found["employee_name"]).model_dump(),
         decline_comment=case.decline_comment,
         action_plan=case.action_plan,
         conversations=[_conversation(c) for c in found["conversations"]],
         notes=[_note(n) for n in found["notes"]],
         consents=[_consent(c) for c in found["consents"]],
+        sharings=[_sharing(s) for s in found["sharings"]],
+        may_document=found["may_document"],
     )
 
 
@@ -183,8 +203,9 @@ def book(case_id: str, body: BookingIn, rt: Runtime, principal: OnCase, caller: 
     """The conversation is booked (again)."""
     with rt.uow() as uow:
         case = commands.book(uow, actor(rt, principal, caller), case_id, at=body.at)
+        answer = _answer(uow, case)
     rt.relay.wake()
-    return CaseOut.of(case)
+    return answer
 
 
 @router.post("/cases/{case_id}/conversations", status_code=status.HTTP_201_CREATED)
@@ -197,8 +218,9 @@ def document(
         case = commands.document_conversation(
             uow, actor(rt, principal, caller), case_id, kind=body.kind, form=form
         )
+        answer = _answer(uow, case)
     rt.relay.wake()
-    return CaseOut.of(case)
+    return answer
 
 
 @router.post("/cases/{case_id}/notes", status_code=status.HTTP_201_CREATED)
@@ -217,8 +239,9 @@ def set_plan(
     """Set or update the action plan (handlingsplan); the plan then runs."""
     with rt.uow() as uow:
         case = commands.set_plan(uow, actor(rt, principal, caller), case_id, plan=body)
+        answer = _answer(uow, case)
     rt.relay.wake()
-    return CaseOut.of(case)
+    return answer
 
 
 @router.post("/cases/{case_id}/consents", status_code=status.HTTP_201_CREATED)
@@ -251,11 +274,10 @@ def revoke_consent(
 def share(
     case_id: str, body: SharingIn, rt: Runtime, principal: OnCase, caller: Caller
 ) -> dict[str, Any]:
-    """Record what is shared with an outside party; refused (409) without a valid consent."""
+    """Record what was shared with an outside party (today unless `shared_on` says when);
+    refused (409) without a consent valid that day."""
     with rt.uow() as uow:
-        row = commands.share(
-            uow, actor(rt, principal, caller), case_id, party=body.party, what=body.what
-        )
+        row = commands.share(uow, actor(rt, principal, caller), case_id, **body.model_dump())
     return row.model_dump(mode="json")
 
 
@@ -268,8 +290,9 @@ def decline(
         case = commands.decline(
             uow, actor(rt, principal, caller), case_id, reason=body.reason, comment=body.comment
         )
+        answer = _answer(uow, case)
     rt.relay.wake()
-    return CaseOut.of(case)
+    return answer
 
 
 @router.post("/cases/{case_id}/close")
@@ -277,5 +300,6 @@ def close(case_id: str, body: CloseIn, rt: Runtime, principal: OnCase, caller: C
     """Close with an outcome: back in ordinary work, adapted work, referred on."""
     with rt.uow() as uow:
         case = commands.close(uow, actor(rt, principal, caller), case_id, outcome=body.outcome)
+        answer = _answer(uow, case)
     rt.relay.wake()
-    return CaseOut.of(case)
+    return answer

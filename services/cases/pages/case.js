@@ -1,6 +1,7 @@
-// One case: its status and history, its documentation, and one form per step its status
-// allows. Every write goes to /v1/cases/{id}/…; what the API refuses (403, 409, 422) is shown
-// in Swedish beside the form. The API audits every read of the documentation.
+// One case: its status and history, its documentation and what was shared, and one form per
+// step its status allows (the conversation's only for whoever the API says may document it).
+// Every write goes to /v1/cases/{id}/…; what the API refuses (403, 409, 422) is shown in Swedish
+// beside the form. The API audits every read of the documentation.
 "use strict";
 
 (() => {
@@ -15,10 +16,16 @@
     plan: ["held", "plan_running"],
     note: ["open", "booked", "held", "plan_running", "closed"],
     consent: ["open", "booked", "held", "plan_running"],
+    sharing: ["open", "booked", "held", "plan_running"],
     decline: ["open", "booked", "held"],
     close: ["held", "plan_running"],
   };
   const KIND = { omtankesamtal: "Omtankesamtal", trepartssamtal: "Trepartssamtal" };
+  // Who documents each conversation (services/cases/domain.py, may_document).
+  const DOCUMENTED_BY = {
+    omtankesamtal: "Omtankesamtalet dokumenteras av chefen.",
+    trepartssamtal: "Trepartssamtalet dokumenteras av rehabsamordnaren.",
+  };
   const state = { token: null, generation: 0, current: null, headings: null };
 
   // ---- reading a form --------------------------------------------------------------------
@@ -156,6 +163,9 @@
         items.push([consent.revoked_on, `Samtycke återkallat: ${C.PARTIES[consent.party] || consent.party}`]);
       }
     }
+    for (const shared of c.sharings) {
+      items.push([shared.shared_on, `Uppgifter delade med ${C.PARTIES[shared.party] || shared.party}`]);
+    }
     if (c.declined_on) {
       items.push([c.declined_on, `Stöd avböjt: ${C.DECLINE_REASONS[c.decline_reason] || c.decline_reason}`]);
     }
@@ -237,10 +247,51 @@
     );
   }
 
+  // The parties the employee consented to, for the sharing form; the API decides whether the
+  // consent still holds on the day.
+  function showSharings(c) {
+    $("sharings-empty").hidden = c.sharings.length > 0;
+    $("sharings-table").hidden = c.sharings.length === 0;
+    $("sharings-body").replaceChildren(
+      ...c.sharings.map((shared) =>
+        el(
+          "tr",
+          { dataset: { party: shared.party } },
+          el("th", { scope: "row" }, C.PARTIES[shared.party] || shared.party),
+          el("td", {}, shared.shared_on),
+          el("td", { className: "shared-what" }, shared.what),
+          el("td", {}, shared.recorded_by),
+        ),
+      ),
+    );
+    const parties = [...new Set(c.consents.map((consent) => consent.party))];
+    const select = $("sh-party");
+    const chosen = select.value;
+    select.replaceChildren(...parties.map((party) => el("option", { value: party }, C.PARTIES[party] || party)));
+    if (parties.includes(chosen)) select.value = chosen;
+    $("sharing-no-consent").hidden = parties.length > 0;
+    $("sharing-form").hidden = parties.length === 0;
+  }
+
+  // Only the conversation the caller may document gets its form; anyone else is told who does.
+  function showConversationStep(c) {
+    const kind = c.conversation_kind;
+    const mine = c.may_document.includes(kind);
+    $("conversation-heading").textContent = mine
+      ? `Dokumentera ${(KIND[kind] || kind).toLowerCase()}`
+      : KIND[kind] || kind;
+    $("conversation-submit").textContent = `Spara ${(KIND[kind] || "samtalet").toLowerCase()}`;
+    $("conversation-form").hidden = !mine;
+    $("conversation-guide").hidden = !mine;
+    $("conversation-by").hidden = mine;
+    $("conversation-by").textContent = mine ? "" : DOCUMENTED_BY[kind] || "";
+  }
+
   function render(c) {
     state.current = c;
-    $("case-heading").textContent = `Ärende: ${C.ruleName(c.rule_id)} för ${c.employee_id}`;
-    $("case-employee").textContent = c.employee_id;
+    const employee = c.employee_name || c.employee_id;
+    $("case-heading").textContent = `Ärende: ${C.ruleName(c.rule_id)} för ${employee}`;
+    $("case-employee").textContent = employee;
     $("case-rule").textContent = C.ruleName(c.rule_id);
     $("case-status").replaceChildren(C.statusBadge(c.status));
     $("case-due").textContent = c.due_on;
@@ -276,10 +327,10 @@
     for (const [step, statuses] of Object.entries(STEPS)) {
       $(`step-${step}`).hidden = !statuses.includes(c.status);
     }
-    $("conversation-heading").textContent = `Dokumentera ${(KIND[c.conversation_kind] || c.conversation_kind).toLowerCase()}`;
-    $("conversation-submit").textContent = `Spara ${(KIND[c.conversation_kind] || "samtalet").toLowerCase()}`;
+    showConversationStep(c);
     fillPlan(c.action_plan);
     showConsents(c);
+    showSharings(c);
   }
 
   async function load() {
@@ -342,6 +393,7 @@
     );
     $("c-held_on").value = window.Halso.today();
     $("s-given_on").value = window.Halso.today();
+    $("sh-shared_on").value = window.Halso.today();
     for (const button of document.querySelectorAll("[data-add]")) {
       button.addEventListener("click", () => addRow(button.dataset.add));
     }
@@ -364,6 +416,12 @@
       if (await submit(f, "Anteckningen", `${base}/notes`, collect(f))) f.reset();
     });
     on("consent-form", (f) => submit(f, "Samtycket", `${base}/consents`, collect(f)));
+    on("sharing-form", async (f) => {
+      if (await submit(f, "Delningen", `${base}/sharings`, collect(f))) {
+        $("sh-what").value = "";
+        $("sh-shared_on").value = window.Halso.today();
+      }
+    });
     on("decline-form", (f) => submit(f, "Avböjt stöd", `${base}/decline`, collect(f)));
     on("close-form", (f) => submit(f, "Avslutet", `${base}/close`, collect(f)));
   }
@@ -374,7 +432,8 @@
     state.current = null;
     $("case-body").hidden = true;
     $("documentation").hidden = true;
-    for (const id of ["history", "plan-shown", "conversations-shown", "notes-shown", "consents-body"]) {
+    const shown = ["history", "plan-shown", "conversations-shown", "notes-shown", "consents-body", "sharings-body", "sh-party"];
+    for (const id of shown) {
       $(id).replaceChildren();
     }
     for (const step of Object.keys(STEPS)) $(`step-${step}`).hidden = true;

@@ -1,5 +1,6 @@
-// "Mina ärenden": the cases the caller is on, with status, due date, owner and rule; a
-// conversation not held by its due date is marked late. No documentation here.
+// "Mina ärenden": the cases the caller is on, with the employee's name (the id until the
+// directory names them), status, due date, owner and rule; a conversation not held by its due
+// date is marked late. No documentation here.
 "use strict";
 
 (() => {
@@ -48,7 +49,7 @@
           el(
             "th",
             { scope: "row", dataset: { field: "employee" } },
-            el("a", { href: `cases/case?id=${encodeURIComponent(c.case_id)}` }, c.employee_id),
+            el("a", { href: `cases/case?id=${encodeURIComponent(c.case_id)}` }, c.employee_name || c.employee_id),
           ),
           el("td", { dataset: { field: "rule" } }, C.ruleName(c.rule_id)),
           el("td", { dataset: { field: "status" } }, C.statusBadge(c.status)),
