@@ -6,14 +6,18 @@ the directory puts on the case.
   name the nearest manager for these talks.
 - HR: the department's HR specialist (the directory), or an HR token whose departments claim
   holds the case's department.
-- rehab: the rehab coordinators the directory names for the department or for everyone, and
-  the case's owner.
+- rehab: the rehab coordinator on the case: its owner once one took it; before that the
+  coordinators the directory names for the department (or for everyone), and only when the
+  trigger named rehab among its recipients (an omtankesamtal is the manager's and the
+  employee's, not the rehab coordinator's).
 - everyone else (nurses, crisis team, admins): no case at all.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from halsosupport.auth import Principal, Role
+from schemas.cases import OwnerRole
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,16 @@ class CasePeople:
     managers: frozenset[str]
     hr_specialist_id: str | None
     rehab_coordinators: frozenset[str]
+
+
+def rehab_on_case(
+    *, owner_role: str, owner_id: str | None, rehab_named: bool, in_scope: Iterable[str]
+) -> frozenset[str]:
+    """The rehab coordinators who may read the case: `in_scope` are those the directory names
+    for its department or for everyone."""
+    if owner_role == OwnerRole.REHAB_COORDINATOR.value and owner_id:
+        return frozenset({owner_id})
+    return frozenset(in_scope) if rehab_named else frozenset()
 
 
 def may_access(principal: Principal, people: CasePeople) -> bool:

@@ -109,7 +109,7 @@ def read_case(uow: SqlUnitOfWork, actor: Actor, case_id: str) -> dict[str, Any]:
         "notes": uow.notes(case_id),
         "consents": uow.consents(case_id),
         "sharings": uow.sharings(case_id),
-        "may_document": kinds_to_document(actor.principal),
+        "may_document": kinds_to_document(actor.principal, case),
     }
     uow.commit()
     return found
@@ -130,13 +130,17 @@ def _author_role(principal: Principal) -> OwnerRole | None:
     )
 
 
-def kinds_to_document(principal: Principal) -> list[ConversationKind]:
-    """The conversations the caller may document (HR none), so a page offers only those forms
-    rather than letting the caller learn it from a refusal."""
+def kinds_to_document(principal: Principal, case: Case) -> list[ConversationKind]:
+    """The conversation the caller may document on this case (HR none), so a page offers only
+    that form rather than letting the caller learn it from a refusal."""
     author = _author_role(principal)
     if author is None:
         return []
-    return [kind for kind in ConversationKind if domain.may_document(kind, author)]
+    return [
+        kind
+        for kind in ConversationKind
+        if domain.may_document(kind, author) and kind.value == case.conversation_kind
+    ]
 
 
 def document_conversation(
@@ -156,6 +160,11 @@ def document_conversation(
             + ("chefen" if kind is ConversationKind.OMTANKESAMTAL else "rehabsamordnaren"),
             f"the {kind.value} is documented by the "
             + ("manager" if kind is ConversationKind.OMTANKESAMTAL else "rehab coordinator"),
+        )
+    if kind.value != case.conversation_kind:
+        raise domain.InvalidTransition(
+            f"ärendet gäller ett {case.conversation_kind}",
+            f"the case is for a {case.conversation_kind}",
         )
     to = domain.after_conversation(CaseStatus(case.status))
     move(uow, case, to, now=actor.now, by=actor.principal.subject)

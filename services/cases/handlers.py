@@ -28,7 +28,7 @@ from schemas.directory import (
     WorkplaceUpserted,
 )
 from schemas.envelope import Channel, OrgRef, Source
-from schemas.triggers import TriggerFired, TriggerWithdrawn
+from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
 from services.cases import domain
 from services.cases.adapters.sql_repo import ERASED, SqlUnitOfWork
 from services.cases.adapters.tables import Case, Department, Person, RehabContact, Workplace
@@ -98,6 +98,7 @@ def open_case(
         department_id=trigger.org.department_id,
         manager_id=trigger.org.manager_id,
         conversation_kind=domain.conversation_kind_of(owner_role).value,
+        rehab_named=RecipientRole.REHAB_COORDINATOR in trigger.recipient_roles,
         owner_role=owner_role.value,
         owner_id=owner_id,
         status=CaseStatus.OPEN.value,

@@ -291,7 +291,8 @@ def test_cases_every_endpoint_and_role(database, kafka_bootstrap):
         window_end=NOW.date(),
         spell_ids=[],
         occasions=[],
-        recipient_roles=[RecipientRole.MANAGER],
+        # rehab named too: the department's rehab coordinator is then on the case
+        recipient_roles=[RecipientRole.MANAGER, RecipientRole.REHAB_COORDINATOR],
     )
     with runtime.uow() as uow:  # as the consumer applies them
         batch = [Consumed("t", 0, n, event) for n, event in enumerate([rehab, fired])]

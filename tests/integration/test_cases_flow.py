@@ -321,7 +321,6 @@ def test_only_the_people_on_the_case_read_it_and_every_read_is_audited(cases):
         "the manager": cases.as_manager,
         "HR of the department": cases.token(Role.HR, "hr-x", [cases.department]),
         "the department's HR specialist": cases.token(Role.HR, cases.hr_specialist),
-        "the rehab coordinator": cases.token(Role.REHAB, cases.rehab),
     }
     for who, headers in readers.items():
         assert cases.client.get(url, headers=headers).status_code == 200, who
@@ -329,6 +328,8 @@ def test_only_the_people_on_the_case_read_it_and_every_read_is_audited(cases):
         "HR of another department": cases.token(Role.HR, "hr-y", ["d-elsewhere"]),
         "another manager": cases.token(Role.MANAGER, "m-other"),
         "another rehab coordinator": cases.token(Role.REHAB, "rc-other"),
+        # the omtankesamtal is the manager's and the employee's: the trigger names no rehab
+        "the department's rehab coordinator": cases.token(Role.REHAB, cases.rehab),
         "a nurse": cases.token(Role.NURSE, "nurse-1"),
         "an admin": cases.token(Role.ADMIN, "admin-1"),
     }
@@ -343,7 +344,6 @@ def test_only_the_people_on_the_case_read_it_and_every_read_is_audited(cases):
         (cases.manager, cases.employee),
         ("hr-x", cases.employee),
         (cases.hr_specialist, cases.employee),
-        (cases.rehab, cases.employee),
     ]
     assert reads[0].route == "/v1/cases/{case_id}"
 
@@ -382,16 +382,24 @@ def test_the_case_says_who_may_document_its_conversations(cases):
         "the manager": (cases.as_manager, ["omtankesamtal"]),
         "the department's HR specialist": (cases.token(Role.HR, cases.hr_specialist), []),
         "HR of the department": (cases.token(Role.HR, "hr-x", [cases.department]), []),
-        "the rehab coordinator": (cases.token(Role.REHAB, cases.rehab), ["trepartssamtal"]),
     }
-    for who, (headers, kinds) in callers.items():
-        detail = cases.client.get(url, headers=headers).json()
-        assert detail["may_document"] == kinds, who
-        for kind in ("omtankesamtal", "trepartssamtal"):  # the API agrees with the answer
-            talk = cases.client.post(
-                f"{url}/conversations", json={**FORM, "kind": kind}, headers=headers
-            )
-            assert (talk.status_code == 201) == (kind in kinds), (who, kind, talk.text)
+    _, tripartite = cases.open_case("trepartssamtal")
+    on_tripartite = {
+        "the rehab coordinator": (cases.token(Role.REHAB, cases.rehab), ["trepartssamtal"]),
+        "the manager": (cases.as_manager, []),  # attends; the coordinator documents
+    }
+    for case_url, who_may in (
+        (url, callers),
+        (f"/v1/cases/{tripartite['case_id']}", on_tripartite),
+    ):
+        for who, (headers, kinds) in who_may.items():
+            detail = cases.client.get(case_url, headers=headers).json()
+            assert detail["may_document"] == kinds, who
+            for kind in ("omtankesamtal", "trepartssamtal"):  # the API agrees with the answer
+                talk = cases.client.post(
+                    f"{case_url}/conversations", json={**FORM, "kind": kind}, headers=headers
+                )
+                assert (talk.status_code == 201) == (kind in kinds), (who, kind, talk.text)
 
 
 def test_steps_out_of_turn_are_refused_in_swedish_and_english(cases):
@@ -456,7 +464,7 @@ def test_sharing_with_an_outside_party_needs_a_valid_consent(cases):
         f"{url}/sharings", json={**share, "shared_on": "2026-03-03"}, headers=cases.as_manager
     )
     assert ahead.status_code == 422 and "i förväg" in ahead.json()["detail"]
-    listed = cases.client.get(url, headers=cases.token(Role.REHAB, cases.rehab)).json()
+    listed = cases.client.get(url, headers=cases.token(Role.HR, cases.hr_specialist)).json()
     assert [
         (s["party"], s["shared_on"], s["what"], s["recorded_by"]) for s in listed["sharings"]
     ] == [("healthcare", "2026-03-02", "arbetsförmåga och anpassningar", cases.manager)]
@@ -597,3 +605,35 @@ def test_the_documentation_of_a_case_that_ended_goes_after_the_retention(cases):
     kept = cases.client.get(running_url, headers=cases.as_manager).json()
     assert kept["employee_id"] == cases.employee and SECRET in str(kept["conversations"])
     assert cases.client.get("/v1/cases/figures", headers=cases.as_manager).json() == before
+
+
+def test_of_several_rehab_coordinators_the_first_to_act_takes_the_case(cases, kafka_bootstrap):
+    other = random_id("rc")
+    publish(
+        kafka_bootstrap,
+        ContactUpserted(
+            event_id=uuid.uuid4(),
+            occurred_at=NOW,
+            source=Source(channel=Channel.IMPORT),
+            contact_id=other,
+            role=ContactRole.REHAB_COORDINATOR,
+            scope=cases.department,
+            name="Andra Samordnaren",
+        ),
+    )
+    runtime = cases.client.app.state.runtime
+
+    def both_known() -> bool:
+        with runtime.uow() as uow:
+            return uow.rehab_coordinator_for(cases.department) is None  # two: nobody yet
+
+    eventually(both_known)
+    _, case = cases.open_case("trepartssamtal")
+    assert case["owner_id"] is None
+    url = f"/v1/cases/{case['case_id']}"
+    first, second = cases.token(Role.REHAB, cases.rehab), cases.token(Role.REHAB, other)
+    assert cases.client.get(url, headers=second).status_code == 200
+    talk = {**FORM, "kind": "trepartssamtal"}
+    assert cases.client.post(f"{url}/conversations", json=talk, headers=first).status_code == 201
+    assert cases.client.get(url, headers=first).json()["owner_id"] == cases.rehab
+    assert cases.client.get(url, headers=second).status_code == 403

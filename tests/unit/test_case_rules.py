@@ -14,7 +14,7 @@ from schemas.cases import CaseStatus, ConversationKind, Outcome, OwnerRole, Part
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.triggers import RecipientRole, TriggerFired
 from services.cases import domain
-from services.cases.access import CasePeople, may_access
+from services.cases.access import CasePeople, may_access, rehab_on_case
 from services.cases.domain import (
     ActionPlan,
     CaseFacts,
@@ -387,3 +387,23 @@ PEOPLE = CasePeople(
 )
 def test_only_the_people_on_the_case_may_access_it(principal, allowed):
     assert may_access(principal, PEOPLE) is allowed
+
+
+@pytest.mark.parametrize(
+    ("owner_role", "owner_id", "rehab_named", "expected"),
+    [
+        ("rehab_coordinator", "rc-1", True, {"rc-1"}),  # taken: its owner alone
+        ("rehab_coordinator", None, True, {"rc-1", "rc-2"}),  # not yet: whoever may take it
+        ("manager", "m", True, {"rc-1", "rc-2"}),  # the trigger named rehab too
+        ("manager", "m", False, set()),  # an omtankesamtal: no rehab coordinator on it
+    ],
+)
+def test_the_rehab_coordinator_on_the_case(owner_role, owner_id, rehab_named, expected):
+    found = rehab_on_case(
+        owner_role=owner_role,
+        owner_id=owner_id,
+        rehab_named=rehab_named,
+        in_scope=["rc-1", "rc-2"],
+    )
+    assert found == expected
+

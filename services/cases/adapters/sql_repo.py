@@ -14,7 +14,7 @@ from halsosupport.localtime import local_date
 from halsosupport.outbox import OutboxQueries
 from halsosupport.retention import case_documentation_due
 from schemas.cases import CaseStatus
-from services.cases.access import CasePeople
+from services.cases.access import CasePeople, rehab_on_case
 from services.cases.adapters.tables import (
     AppliedEvent,
     BrokerTopic,
@@ -98,12 +98,16 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
             )
         )
         managers = {case.manager_id, workplace.manager_id if workplace else None}
-        owner = {case.owner_id} if case.owner_role == "rehab_coordinator" else set()
         return CasePeople(
             department_id=case.department_id,
             managers=frozenset(m for m in managers if m),
             hr_specialist_id=department.hr_specialist_id if department else None,
-            rehab_coordinators=frozenset({*rehab, *(o for o in owner if o)}),
+            rehab_coordinators=rehab_on_case(
+                owner_role=case.owner_role,
+                owner_id=case.owner_id,
+                rehab_named=case.rehab_named,
+                in_scope=rehab,
+            ),
         )
 
     def rehab_coordinator_for(self, department_id: str) -> str | None:

@@ -48,6 +48,8 @@ class Case(CasesTable, table=True):
     closed_on: date | None = None
     outcome: str | None = Field(default=None, max_length=32)
     trigger_withdrawn: bool = False
+    # The trigger named rehab coordinators among its recipients (see access.rehab_on_case).
+    rehab_named: bool = False
     action_plan: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     updated_at: datetime = Field(sa_type=TZ)
 
