@@ -406,4 +406,3 @@ def test_the_rehab_coordinator_on_the_case(owner_role, owner_id, rehab_named, ex
         in_scope=["rc-1", "rc-2"],
     )
     assert found == expected
-
