@@ -1,9 +1,9 @@
-"""Poison on every topic a service consumes (reports, triggers, directory; nothing consumes the
-notifications topic): bytes that are not UTF-8, JSON cut short, an event that looks right but
-does not validate, and a valid event of another topic that would do harm if applied (a sick
-report counted twice, a manager's address changed). Each is dead-lettered once by every
-consumer of its topic, saying where it came from, and the reports after it, on the same
-partitions, reach stats, triggers and mail exactly once.
+"""Poison on every topic a service consumes (reports, triggers, directory, cases; nothing
+consumes the notifications topic): bytes that are not UTF-8, JSON cut short, an event that
+looks right but does not validate, and a valid event of another topic that would do harm if
+applied (a sick report counted twice, a manager's address changed). Each is dead-lettered once
+by every consumer of its topic, saying where it came from, and the reports after it, on the
+same partitions, reach stats, triggers, cases and mail exactly once.
 """
 
 import json
@@ -19,6 +19,7 @@ from halsosupport.kafka import read_all
 from schemas import decode, encode
 from schemas.directory import EmployeeUpserted
 from schemas.reports import SickReported
+from schemas.topics import CASES as CASES_TOPIC
 from schemas.topics import DEADLETTER, DIRECTORY, REPORTS, TRIGGERS
 from tests.chaos.conftest import SMALL
 from tests.chaos.harness import ChaosSystem, wait_for
@@ -31,6 +32,7 @@ CONSUMERS = {
     REPORTS: {NOTIFIER, STATS, TRIGGERS_APP},
     TRIGGERS: {NOTIFIER, STATS, CASES},
     DIRECTORY: {NOTIFIER, STATS, TRIGGERS_APP, CASES},
+    CASES_TOPIC: {NOTIFIER, STATS},
 }
 POISONED_ADDRESS = "poison@attacker.example"
 
