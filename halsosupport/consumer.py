@@ -213,7 +213,7 @@ class EventConsumer:
                 batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 epoch = self._epoch  # what getmany returns holds for the assignment of now
                 self.behind = await _behind(consumer)
-                self._positioned = await _positioned(consumer)
+                self._positioned = await _positioned(consumer, self._positioned)
                 records = [r for partition in batches.values() for r in partition]
                 if records:
                     await self._process(records, producer)
@@ -298,6 +298,7 @@ class EventConsumer:
 
     def _revoked(self) -> None:
         self._in_group = False
+        self._positioned = set()  # a partition assigned again is positioned again
         self._forget_uncommitted()
 
     async def _assigned(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> None:
@@ -443,16 +444,20 @@ class _RewindLostTopics(ConsumerRebalanceListener):  # type: ignore[misc]
         await self.owner._assigned(self.consumer, assigned)
 
 
-async def _positioned(consumer: AIOKafkaConsumer) -> set[TopicPartition]:
-    """The assigned partitions whose position is known (looked up, or waited for a moment)."""
-    known = set()
-    for tp in consumer.assignment():
+async def _positioned(
+    consumer: AIOKafkaConsumer, known: set[TopicPartition]
+) -> set[TopicPartition]:
+    """The assigned partitions whose position is known: `known` (of those still assigned) and
+    those looked up now, or after waiting a moment for the lookup."""
+    assigned = consumer.assignment()
+    found = known & assigned
+    for tp in assigned - found:
         try:
             await asyncio.wait_for(consumer.position(tp), 1.0)
         except (KafkaError, TimeoutError):  # a rebalance took it, or the lookup is still on
             continue
-        known.add(tp)
-    return known
+        found.add(tp)
+    return found
 
 
 async def _behind(consumer: AIOKafkaConsumer) -> int:
