@@ -6,13 +6,11 @@ choose what to start.
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
-
-if TYPE_CHECKING:
-    from halsosupport.clock import SystemClock
 
 app = typer.Typer(
     help="Hälsosupport: sick and well reporting over Kafka.",
@@ -157,13 +155,16 @@ def purge() -> None:
     """Run the retention purge once in intake (nurse notes, spells), notifier (messages) and
     cases (the documentation of cases that ended)."""
     from halsosupport.clock import SystemClock
-    from halsosupport.db import service_engine
+    from services.cases import bootstrap as cases
+    from services.cases import handlers as cases_handlers
+    from services.cases.adapters.sql_repo import SqlUnitOfWork as CasesUow
+    from services.cases.settings import CasesSettings
     from services.intake import erasure
     from services.intake.bootstrap import build_engine
     from services.intake.settings import IntakeSettings
+    from services.notifier import bootstrap as notifier
     from services.notifier import handlers as notifier_handlers
     from services.notifier.adapters.sql_repo import SqlUnitOfWork as NotifierUow
-    from services.notifier.bootstrap import MIGRATIONS, SERVICE
     from services.notifier.settings import NotifierSettings
 
     settings, clock = IntakeSettings(), SystemClock()
@@ -172,30 +173,26 @@ def purge() -> None:
         purged = erasure.purge_once(engine, clock, settings.retention())
     finally:
         engine.dispose()
-    nsettings = NotifierSettings()
-    nengine = service_engine(nsettings, SERVICE, MIGRATIONS)
-    try:
-        purged |= notifier_handlers.purge_once(
-            lambda: NotifierUow(nengine), clock, nsettings.retention()
-        )
-    finally:
-        nengine.dispose()
-    purged |= _purge_cases(clock)
+    purged |= _purged_in(
+        NotifierSettings(), notifier, NotifierUow, notifier_handlers.purge_once, clock
+    )
+    purged |= _purged_in(CasesSettings(), cases, CasesUow, cases_handlers.purge_once, clock)
     typer.echo(" ".join(f"{kind}={n}" for kind, n in purged.items()))
 
 
-def _purge_cases(clock: "SystemClock") -> dict[str, int]:
-    """The cases service's purge: its database is its own."""
+def _purged_in(
+    settings: Any,
+    service: Any,
+    uow: Callable[[Any], Any],
+    purge_once: Callable[..., dict[str, int]],
+    clock: Any,
+) -> dict[str, int]:
+    """One service's purge on its own database (`service`: its bootstrap module)."""
     from halsosupport.db import service_engine
-    from services.cases import handlers
-    from services.cases.adapters.sql_repo import SqlUnitOfWork
-    from services.cases.bootstrap import MIGRATIONS, SERVICE
-    from services.cases.settings import CasesSettings
 
-    settings = CasesSettings()
-    engine = service_engine(settings, SERVICE, MIGRATIONS)
+    engine = service_engine(settings, service.SERVICE, service.MIGRATIONS)
     try:
-        return handlers.purge_once(lambda: SqlUnitOfWork(engine), clock.now(), settings.retention())
+        return purge_once(lambda: uow(engine), clock, settings.retention())
     finally:
         engine.dispose()
 

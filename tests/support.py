@@ -11,7 +11,8 @@ from kafka import KafkaProducer
 
 from halsosupport.kafka import read_all
 from schemas import decode, encode
-from schemas.envelope import Event
+from schemas.envelope import Channel, Event, OrgRef, Source
+from schemas.triggers import RecipientRole, TriggerFired
 
 T = TypeVar("T")
 
@@ -76,3 +77,27 @@ def publish(bootstrap: str, *events: Event, raw: list[tuple[str, bytes]] | None 
         producer.flush(10)
     finally:
         producer.close()
+
+
+def omtankesamtal_fired(
+    employee_id: str, org: OrgRef, at: datetime, **changes: object
+) -> TriggerFired:
+    """An omtankesamtal trigger as the triggers worker sends it, for the manager alone unless
+    `changes` say otherwise (any field of TriggerFired)."""
+    fields: dict[str, object] = {
+        "event_id": uuid.uuid4(),
+        "occurred_at": at,
+        "source": Source(channel=Channel.SYSTEM, registered_by="triggers"),
+        "employee_id": employee_id,
+        "org": org,
+        "trigger_id": random_id("t"),
+        "rule_id": "omtankesamtal",
+        "policy_version": "2.0",
+        "occasion_count": 4,
+        "window_start": at.date(),
+        "window_end": at.date(),
+        "spell_ids": [],
+        "occasions": [],
+        "recipient_roles": [RecipientRole.MANAGER],
+    }
+    return TriggerFired(**{**fields, **changes})  # type: ignore[arg-type]

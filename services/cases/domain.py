@@ -111,6 +111,10 @@ ENDED = frozenset({S.CLOSED, S.DECLINED, S.WITHDRAWN})
 DOCUMENTED = frozenset({S.HELD, S.PLAN_RUNNING, S.CLOSED})
 
 
+# The pseudonyms' prefixes: documentation stripped by an erasure, or by the retention purge.
+ERASED, PURGED = "erased-", "purged-"
+
+
 def ended_on(
     status: S, *, closed_on: date | None, declined_on: date | None, last_change: date
 ) -> date | None:

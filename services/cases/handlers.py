@@ -8,9 +8,11 @@ from uuid import uuid4
 
 import structlog
 
+from halsosupport.audit import as_utc
+from halsosupport.clock import Clock
 from halsosupport.consumer import Consumed
 from halsosupport.localtime import local_date
-from halsosupport.retention import Retention
+from halsosupport.retention import Retention, case_documentation_due
 from schemas.cases import (
     CaseEvent,
     CaseOpened,
@@ -30,7 +32,7 @@ from schemas.directory import (
 from schemas.envelope import Channel, OrgRef, Source
 from schemas.triggers import RecipientRole, TriggerFired, TriggerWithdrawn
 from services.cases import domain
-from services.cases.adapters.sql_repo import ERASED, SqlUnitOfWork
+from services.cases.adapters.sql_repo import SqlUnitOfWork
 from services.cases.adapters.tables import Case, Department, Person, RehabContact, Workplace
 
 log = structlog.get_logger("cases.handlers")
@@ -159,7 +161,7 @@ def learn_directory(uow: SqlUnitOfWork, event: object) -> None:
     elif isinstance(event, EmployeeUpserted):
         uow.upsert(Person(employee_id=event.employee_id, name=event.name))
     elif isinstance(event, EmployeeErased):
-        erased = uow.erase_employee(event.employee_id, f"{ERASED}{uuid4()}")
+        erased = uow.erase_employee(event.employee_id, f"{domain.ERASED}{uuid4()}")
         log.info("employee_erased", cases=erased)
 
 
@@ -187,9 +189,26 @@ def apply_batch(
     return opened
 
 
-def purge_once(uow: Callable[[], SqlUnitOfWork], now: datetime, keep: Retention) -> dict[str, int]:
-    """Strip the documentation of cases past their retention, in one transaction."""
+def purge_once(uow: Callable[[], SqlUnitOfWork], clock: Clock, keep: Retention) -> dict[str, int]:
+    """Strip the documentation of cases that ended longer ago than their retention, each case
+    under a pseudonym of its own, in one transaction."""
+    now = clock.now()
     with uow() as unit:
-        purged = unit.purge_documentation(now=now, days=keep.case_documentation_days)
+        due = [
+            case.case_id
+            for case in unit.ended_with_documentation()
+            if case_documentation_due(
+                ended_on=domain.ended_on(
+                    CaseStatus(case.status),
+                    closed_on=case.closed_on,
+                    declined_on=case.declined_on,
+                    last_change=local_date(as_utc(case.updated_at)),
+                ),
+                now=now,
+                days=keep.case_documentation_days,
+            )
+        ]
+        for case_id in due:
+            unit.strip_documentation([case_id], f"{domain.PURGED}{uuid4()}")
         unit.commit()
-    return {"case_documentation": purged}
+    return {"case_documentation": len(due)}

@@ -5,6 +5,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,12 +122,22 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, console: Console) -> Iterator[Page]:
     """A fresh tab in Swedish time whose clock shows the same moment as the server's."""
+    with swedish_tab(browser, console.clock.now()) as tab:
+        yield tab
+
+
+@contextmanager
+def swedish_tab(
+    browser: Browser, now: datetime, *, width: int = 1360, timeout_ms: int = 10_000
+) -> Iterator[Page]:
+    """A fresh tab in Swedish time whose clock shows `now`; fails the test if the page broke
+    (see `_watch_for_breakage`)."""
     context = browser.new_context(
-        locale="sv-SE", timezone_id="Europe/Stockholm", viewport={"width": 1360, "height": 1000}
+        locale="sv-SE", timezone_id="Europe/Stockholm", viewport={"width": width, "height": 1000}
     )
     tab = context.new_page()
-    tab.clock.set_fixed_time(console.clock.now())
-    tab.set_default_timeout(10_000)
+    tab.clock.set_fixed_time(now)
+    tab.set_default_timeout(timeout_ms)
     broken = _watch_for_breakage(tab)
     try:
         yield tab

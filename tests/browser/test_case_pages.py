@@ -18,13 +18,13 @@ from playwright.sync_api import Browser, Page, expect
 from halsosupport.auth import Role, issue_token
 from schemas.directory import DepartmentUpserted, EmployeeUpserted, WorkplaceUpserted
 from schemas.envelope import Channel, OrgRef, Source
-from schemas.triggers import RecipientRole, TriggerFired
+from schemas.triggers import TriggerFired
 from services.cases.adapters.tables import Workplace
 from services.cases.bootstrap import bootstrap
 from services.cases.entrypoints.api import create_app
 from services.cases.settings import CasesSettings
-from tests.browser.conftest import _serve, _watch_for_breakage
-from tests.support import FixedClock, eventually, publish, random_id
+from tests.browser.conftest import _serve, swedish_tab
+from tests.support import FixedClock, eventually, omtankesamtal_fired, publish, random_id
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
@@ -71,22 +71,13 @@ class Service:
 
 
 def _trigger(employee: str, org: OrgRef, due_on: date) -> TriggerFired:
-    return TriggerFired(
-        event_id=uuid.uuid4(),
-        occurred_at=NOW,
-        source=Source(channel=Channel.SYSTEM, registered_by="triggers"),
-        employee_id=employee,
-        org=org,
-        trigger_id=random_id("t"),
-        rule_id="omtankesamtal",
-        policy_version="2.0",
-        occasion_count=4,
+    return omtankesamtal_fired(
+        employee,
+        org,
+        NOW,
         window_start=date(2025, 3, 2),
         window_end=date(2026, 2, 20),
-        spell_ids=[],
-        occasions=[],
         due_on=due_on,
-        recipient_roles=[RecipientRole.MANAGER],
     )
 
 
@@ -153,18 +144,8 @@ def service(database, kafka_bootstrap) -> Iterator[Service]:
 @pytest.fixture
 def tab(browser: Browser) -> Iterator[Page]:
     """A fresh tab in Swedish time whose clock shows the server's moment."""
-    context = browser.new_context(
-        locale="sv-SE", timezone_id="Europe/Stockholm", viewport={"width": 1280, "height": 1000}
-    )
-    page = context.new_page()
-    page.clock.set_fixed_time(NOW)
-    page.set_default_timeout(10_000)
-    broken = _watch_for_breakage(page)
-    try:
+    with swedish_tab(browser, NOW, width=1280) as page:
         yield page
-    finally:
-        context.close()
-    assert not broken, f"the page broke: {broken}"
 
 
 def _status(page: Page) -> object:

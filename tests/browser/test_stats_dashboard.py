@@ -18,7 +18,7 @@ from halsosupport.auth import Role, issue_token
 from services.stats.bootstrap import bootstrap
 from services.stats.entrypoints.api import create_app
 from services.stats.settings import StatsSettings
-from tests.browser.conftest import SCREENSHOTS, _serve, _watch_for_breakage
+from tests.browser.conftest import SCREENSHOTS, _serve, swedish_tab
 from tests.browser.conftest_stats import NOW, TODAY, Town, build_town
 from tests.support import FixedClock, eventually, publish, random_id
 
@@ -135,18 +135,8 @@ def town(stats: Stats, kafka_bootstrap: str) -> Town:
 @pytest.fixture
 def tab(browser: Browser) -> Iterator[Page]:
     """A fresh tab in Swedish time whose clock shows the same moment as the server's."""
-    context = browser.new_context(
-        locale="sv-SE", timezone_id="Europe/Stockholm", viewport={"width": 1360, "height": 1000}
-    )
-    page = context.new_page()
-    page.clock.set_fixed_time(NOW)
-    page.set_default_timeout(15_000)
-    broken = _watch_for_breakage(page)
-    try:
+    with swedish_tab(browser, NOW, timeout_ms=15_000) as page:
         yield page
-    finally:
-        context.close()
-    assert not broken, f"the page broke: {broken}"
 
 
 # ---- what a cell should read ------------------------------------------------------------------

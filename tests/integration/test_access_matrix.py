@@ -20,7 +20,7 @@ from halsosupport.consumer import Consumed
 from halsosupport.settings import CommonSettings
 from schemas.directory import ContactRole, ContactUpserted
 from schemas.envelope import Channel, OrgRef, Source
-from schemas.triggers import RecipientRole, TriggerFired
+from schemas.triggers import RecipientRole
 from services.cases import handlers as cases_handlers
 from services.cases.bootstrap import bootstrap as cases_bootstrap
 from services.cases.entrypoints.api import create_app as cases_app
@@ -31,7 +31,7 @@ from services.stats.bootstrap import bootstrap as stats_bootstrap
 from services.stats.entrypoints.api import create_app as stats_app
 from services.stats.settings import StatsSettings
 from tests.integration.conftest import NOW, TWILIO_AUTH_TOKEN, Intake, start_intake
-from tests.support import FixedClock, random_id
+from tests.support import FixedClock, omtankesamtal_fired, random_id
 
 OWN_DEPARTMENT = "d-welfare"  # Anna's, in tests/integration/org.py
 CALLERS = (
@@ -279,18 +279,10 @@ def test_cases_every_endpoint_and_role(database, kafka_bootstrap):
         scope=OWN_DEPARTMENT,
         name="R",
     )
-    fired = TriggerFired(
-        **{**at, "event_id": uuid.uuid4()},
-        employee_id="e-matrix",
-        org=OrgRef(workplace_id="w-matrix", department_id=OWN_DEPARTMENT, manager_id="boss-a"),
-        trigger_id=random_id("t"),
-        rule_id="omtankesamtal",
-        policy_version="2.0",
-        occasion_count=4,
-        window_start=NOW.date(),
-        window_end=NOW.date(),
-        spell_ids=[],
-        occasions=[],
+    fired = omtankesamtal_fired(
+        "e-matrix",
+        OrgRef(workplace_id="w-matrix", department_id=OWN_DEPARTMENT, manager_id="boss-a"),
+        NOW,
         # rehab named too: the department's rehab coordinator is then on the case
         recipient_roles=[RecipientRole.MANAGER, RecipientRole.REHAB_COORDINATOR],
     )

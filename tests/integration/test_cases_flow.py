@@ -32,7 +32,15 @@ from services.cases.adapters.tables import Person, Workplace
 from services.cases.bootstrap import bootstrap
 from services.cases.entrypoints.api import create_app
 from services.cases.settings import CasesSettings
-from tests.support import FixedClock, events_on, eventually, publish, random_id, read_topic
+from tests.support import (
+    FixedClock,
+    events_on,
+    eventually,
+    omtankesamtal_fired,
+    publish,
+    random_id,
+    read_topic,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SECRET = "hemlig-anteckning-om-hälsan"  # free text that must never leave the database
@@ -63,26 +71,17 @@ class Running:
             "omtankesamtal": [RecipientRole.MANAGER],
             "trepartssamtal": [RecipientRole.REHAB_COORDINATOR, RecipientRole.MANAGER],
         }[rule_id]
+        org = OrgRef(
+            workplace_id=self.workplace, department_id=self.department, manager_id=self.manager
+        )
         fields = {
-            "event_id": uuid.uuid4(),
-            "occurred_at": NOW,
-            "source": Source(channel=Channel.SYSTEM, registered_by="triggers"),
-            "employee_id": self.employee,
-            "org": OrgRef(
-                workplace_id=self.workplace, department_id=self.department, manager_id=self.manager
-            ),
-            "trigger_id": random_id("t"),
             "rule_id": rule_id,
-            "policy_version": "2.0",
-            "occasion_count": 4,
             "window_start": date(2025, 3, 2),
             "window_end": date(2026, 3, 2),
-            "spell_ids": [],
-            "occasions": [],
             "due_on": date(2026, 3, 16),
             "recipient_roles": roles,
         }
-        return TriggerFired(**{**fields, **changes})
+        return omtankesamtal_fired(self.employee, org, NOW, **{**fields, **changes})
 
     def cases(self, headers: dict | None = None) -> list[dict]:
         answer = self.client.get("/v1/cases", headers=headers or self.as_manager)
@@ -594,7 +593,7 @@ def test_the_documentation_of_a_case_that_ended_goes_after_the_retention(cases):
     keep = cases.settings.retention()
 
     def purge(days_after: int) -> dict[str, int]:
-        return handlers.purge_once(runtime.uow, NOW + timedelta(days=days_after), keep)
+        return handlers.purge_once(runtime.uow, FixedClock(NOW + timedelta(days=days_after)), keep)
 
     assert purge(keep.case_documentation_days) == {"case_documentation": 0}
     assert purge(keep.case_documentation_days + 1) == {"case_documentation": 1}

@@ -2,7 +2,6 @@
 no API returns the person, a follow-up case about them keeps neither their name nor its
 documentation, and the statistics stay the same in aggregate."""
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,8 +11,7 @@ from typer.testing import CliRunner
 
 from halsosupport.auth import Role, issue_token
 from halsosupport.cli import app as cli
-from schemas.envelope import Channel, OrgRef, Source
-from schemas.triggers import RecipientRole, TriggerFired
+from schemas.envelope import OrgRef
 from services.cases.bootstrap import bootstrap as cases_bootstrap
 from services.cases.entrypoints.api import create_app as cases_app
 from services.cases.settings import CasesSettings
@@ -25,7 +23,7 @@ from services.stats.bootstrap import bootstrap as stats_bootstrap
 from services.stats.entrypoints.api import create_app as stats_app
 from services.stats.settings import StatsSettings
 from tests.integration.conftest import NOW, start_intake
-from tests.support import FixedClock, eventually, publish, random_id
+from tests.support import FixedClock, eventually, omtankesamtal_fired, publish, random_id
 
 
 def _common(database, kafka_bootstrap) -> dict[str, object]:
@@ -122,22 +120,8 @@ def test_the_cli_erases_and_refuses_an_unknown_employee(database, kafka_bootstra
 def _case_about(cases: TestClient, bootstrap: str, employee: str, manager: str) -> str:
     """A follow-up case about `employee`, opened as the triggers worker's omtankesamtal would
     open it, once the cases service knows the employee's name; its URL."""
-    fired = TriggerFired(
-        event_id=uuid.uuid4(),
-        occurred_at=NOW,
-        source=Source(channel=Channel.SYSTEM, registered_by="triggers"),
-        employee_id=employee,
-        org=OrgRef(workplace_id="w-care", department_id="d-welfare", manager_id=manager),
-        trigger_id=random_id("t"),
-        rule_id="omtankesamtal",
-        policy_version="2.0",
-        occasion_count=4,
-        window_start=NOW.date(),
-        window_end=NOW.date(),
-        spell_ids=[],
-        occasions=[],
-        recipient_roles=[RecipientRole.MANAGER],
-    )
+    org = OrgRef(workplace_id="w-care", department_id="d-welfare", manager_id=manager)
+    fired = omtankesamtal_fired(employee, org, NOW)
     publish(bootstrap, fired)
     as_manager = _bearer(cases, manager, Role.MANAGER)
 

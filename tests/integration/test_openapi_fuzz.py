@@ -7,7 +7,6 @@ are collected and reported together, each with the request that caused it.
 """
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,8 +21,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from halsosupport.auth import Role, issue_token
 from halsosupport.consumer import Consumed
-from schemas.envelope import Channel, OrgRef, Source
-from schemas.triggers import RecipientRole, TriggerFired
+from schemas.envelope import OrgRef
 from services.cases import handlers as cases_handlers
 from services.cases.bootstrap import bootstrap as cases_bootstrap
 from services.cases.entrypoints.api import create_app as cases_app
@@ -35,7 +33,7 @@ from services.stats.bootstrap import bootstrap as stats_bootstrap
 from services.stats.entrypoints.api import create_app as stats_app
 from services.stats.settings import StatsSettings
 from tests.integration.conftest import NOW, start_intake
-from tests.support import FixedClock, random_id
+from tests.support import FixedClock, omtankesamtal_fired, random_id
 
 EXAMPLES = int(os.environ.get("HALSOSUPPORT_FUZZ_EXAMPLES", "20"))
 
@@ -180,21 +178,8 @@ def _cases(database, kafka_bootstrap) -> Iterator[Running]:
         cases_group_id=random_id("cases-fuzz"),
     )
     runtime = cases_bootstrap(config, clock=FixedClock(NOW))
-    fired = TriggerFired(
-        event_id=uuid.uuid4(),
-        occurred_at=NOW,
-        source=Source(channel=Channel.SYSTEM),
-        employee_id="e-fuzz",
-        org=OrgRef(workplace_id="w-fuzz", department_id="d-fuzz", manager_id="fuzz"),
-        trigger_id=random_id("t"),
-        rule_id="omtankesamtal",
-        policy_version="2.0",
-        occasion_count=4,
-        window_start=NOW.date(),
-        window_end=NOW.date(),
-        spell_ids=[],
-        occasions=[],
-        recipient_roles=[RecipientRole.MANAGER],
+    fired = omtankesamtal_fired(
+        "e-fuzz", OrgRef(workplace_id="w-fuzz", department_id="d-fuzz", manager_id="fuzz"), NOW
     )
     with runtime.uow() as uow:
         batch = [Consumed("t", 0, 0, fired)]

@@ -2,18 +2,12 @@
 the outbox included."""
 
 from collections.abc import Iterable
-from datetime import datetime
-from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlmodel import col, or_, select
 
-from halsosupport.audit import as_utc
 from halsosupport.db import UnitOfWork
-from halsosupport.localtime import local_date
 from halsosupport.outbox import OutboxQueries
-from halsosupport.retention import case_documentation_due
-from schemas.cases import CaseStatus
 from services.cases.access import CasePeople, rehab_on_case
 from services.cases.adapters.tables import (
     AppliedEvent,
@@ -30,10 +24,7 @@ from services.cases.adapters.tables import (
     Sharing,
     Workplace,
 )
-from services.cases.domain import ACTIVE, ENDED, ended_on
-
-# The pseudonyms' prefixes: documentation stripped by an erasure, or by the retention purge.
-ERASED, PURGED = "erased-", "purged-"
+from services.cases.domain import ACTIVE, ENDED, ERASED, PURGED
 
 
 class SqlUnitOfWork(UnitOfWork, OutboxQueries):
@@ -155,38 +146,21 @@ class SqlUnitOfWork(UnitOfWork, OutboxQueries):
         case_ids = list(
             self.session.exec(select(Case.case_id).where(Case.employee_id == employee_id))
         )
-        self._strip_documentation(case_ids, pseudonym)
+        self.strip_documentation(case_ids, pseudonym)
         self.session.execute(sa.delete(Person).where(col(Person.employee_id) == employee_id))
         return len(case_ids)
 
-    def purge_documentation(self, *, now: datetime, days: int) -> int:
-        """Retention: the documentation of cases that ended more than `days` ago goes, each
-        case under a pseudonym of its own; cases already stripped are left alone."""
-        ended = self.session.exec(
+    def ended_with_documentation(self) -> list[Case]:
+        """Cases that ended and were not stripped yet (by an erasure or the purge)."""
+        query = (
             select(Case)
             .where(col(Case.status).in_([s.value for s in ENDED]))
             .where(~col(Case.employee_id).startswith(PURGED))
             .where(~col(Case.employee_id).startswith(ERASED))
         )
-        due = [
-            case.case_id
-            for case in ended
-            if case_documentation_due(
-                ended_on=ended_on(
-                    CaseStatus(case.status),
-                    closed_on=case.closed_on,
-                    declined_on=case.declined_on,
-                    last_change=local_date(as_utc(case.updated_at)),
-                ),
-                now=now,
-                days=days,
-            )
-        ]
-        for case_id in due:
-            self._strip_documentation([case_id], f"{PURGED}{uuid4()}")
-        return len(due)
+        return list(self.session.exec(query))
 
-    def _strip_documentation(self, case_ids: list[str], pseudonym: str) -> None:
+    def strip_documentation(self, case_ids: list[str], pseudonym: str) -> None:
         """The documentation goes (conversations, notes, plans, consents, what was shared, the
         reason given for declining); the cases' dates and statuses stay under `pseudonym`, so
         the figures stay the same and nothing leads back to the person."""

@@ -9,6 +9,7 @@ coordinator on the case only (services/cases/access.py); every read is audited.
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import structlog
 from fastapi import FastAPI, Request
@@ -86,10 +87,7 @@ def create_app(settings: CasesSettings, runtime: CasesRuntime | None = None) -> 
             asyncio.create_task(remind_periodically(rt)),
         ]
         if settings.purge_interval_s > 0:
-
-            def purge() -> dict[str, int]:
-                return handlers.purge_once(rt.uow, rt.clock.now(), settings.retention())
-
+            purge = partial(handlers.purge_once, rt.uow, rt.clock, settings.retention())
             tasks.append(asyncio.create_task(purge_periodically(purge, settings.purge_interval_s)))
         try:
             yield
